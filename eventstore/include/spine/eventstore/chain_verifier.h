@@ -1,0 +1,42 @@
+// Verification of the hash chain, record by record, so that a live store and
+// an exported file are checked by the same code. The first failure is kept:
+// its position and the reason.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "spine/eventstore/record.h"
+
+namespace spine::store {
+
+struct VerifyReport {
+  bool ok = true;
+  std::uint64_t records_checked = 0;
+  std::uint64_t head_position = 0;   // last good position
+  Digest head_hash{};                // hash of the last good record
+  std::uint64_t bad_position = 0;    // first bad position when !ok
+  std::string reason;                // why it is bad
+};
+
+class ChainVerifier {
+ public:
+  // Checks the next record, whose key in the log is `key_position`, given as
+  // raw envelope bytes. Returns false (and keeps the report) at the first failure.
+  bool check(std::uint64_t key_position, const std::string& bytes);
+  // Checks that the log ended where the store's head says it does.
+  bool check_end(std::uint64_t expected_head_position, const Digest& expected_head_hash);
+
+  const VerifyReport& report() const { return report_; }
+
+ private:
+  bool fail(std::uint64_t position, std::string reason);
+  VerifyReport report_;
+  Digest prev_hash_{};
+};
+
+// Walks the whole log of the store in `dir` (opened read-only).
+Result<VerifyReport> verify_store(const std::string& dir);
+
+}  // namespace spine::store

@@ -1,0 +1,716 @@
+#include "spine/eventstore/event_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <cassert>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "keys.h"
+#include "record_codec.h"
+#include "spine/eventstore/chain_verifier.h"
+#include "spine/eventstore/subscription.h"
+
+namespace spine::store {
+
+namespace {
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Error from_rocks(const rocksdb::Status& status, const std::string& what) {
+  if (status.IsNoSpace()) return Error{"no_space", "", what + ": disk full: " + status.ToString()};
+  if (status.IsCorruption()) return Error{"corruption", "", what + ": " + status.ToString()};
+  return Error{"io_error", "", what + ": " + status.ToString()};
+}
+
+Error invalid(std::string code, std::string field, std::string message) {
+  return Error{std::move(code), std::move(field), std::move(message)};
+}
+
+// A name (stream id, event type, command id, actor) must be non-empty unless
+// optional, within `max` bytes, and free of control characters (NUL included,
+// which the stream index uses as its separator).
+std::optional<Error> check_name(std::string_view value, std::size_t max, const std::string& field,
+                                 const std::string& code, bool required) {
+  if (value.empty()) {
+    if (!required) return std::nullopt;
+    return invalid(code, field, field + " must not be empty");
+  }
+  if (value.size() > max) {
+    return invalid(code, field, field + " is " + std::to_string(value.size()) + " bytes; the limit is " +
+                                    std::to_string(max));
+  }
+  for (unsigned char c : value) {
+    if (c < 0x20 || c == 0x7f) return invalid(code, field, field + " must not contain control characters");
+  }
+  return std::nullopt;
+}
+
+EventId random_event_id(std::mt19937_64& rng) {
+  EventId id{};
+  std::uint64_t a = rng(), b = rng();
+  std::memcpy(id.data(), &a, 8);
+  std::memcpy(id.data() + 8, &b, 8);
+  id[6] = static_cast<std::uint8_t>((id[6] & 0x0f) | 0x40);  // UUID version 4
+  id[8] = static_cast<std::uint8_t>((id[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  return id;
+}
+
+bool is_zero(const EventId& id) {
+  return std::all_of(id.begin(), id.end(), [](std::uint8_t b) { return b == 0; });
+}
+
+}  // namespace
+
+std::string ExpectedVersion::to_string() const {
+  switch (kind) {
+    case Kind::kAny: return "any";
+    case Kind::kNoStream: return "no_stream";
+    case Kind::kExact: return std::to_string(version);
+  }
+  return "?";
+}
+
+// ---- Impl ----------------------------------------------------------------
+
+class EventStore::Impl {
+ public:
+  Impl(std::string dir, Options options) : dir_(std::move(dir)), options_(std::move(options)) {}
+  ~Impl() { close(); }
+
+  Status open(bool read_only);
+  void close();
+
+  Result<AppendResult> append(AppendRequest request);
+  Result<std::vector<RecordView>> read_all(std::uint64_t from, std::size_t max_count) const;
+  Result<std::vector<RecordView>> read_stream(const std::string& stream_id, std::uint64_t from_version,
+                                              Direction direction, std::size_t max_count) const;
+  Result<RecordView> read_at(std::uint64_t position) const;
+  Result<std::uint64_t> stream_version(const std::string& stream_id) const;
+  Result<std::vector<StreamHead>> stream_heads(const std::string& after, std::size_t max_count) const;
+
+  Head head() const {
+    std::lock_guard lock(head_mutex_);
+    return head_;
+  }
+  std::uint64_t wait_for_position(std::uint64_t position, std::chrono::milliseconds timeout) const {
+    std::unique_lock lock(head_mutex_);
+    head_changed_.wait_for(lock, timeout, [&] { return head_.position >= position || closing_; });
+    return head_.position;
+  }
+
+  const Options& options() const { return options_; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  struct Pending {
+    AppendRequest request;
+    std::size_t payload_bytes = 0;
+    std::promise<Result<AppendResult>> promise;
+  };
+  // The outcome of one request inside a group, before the group is written.
+  struct Outcome {
+    std::optional<Result<AppendResult>> result;  // set once decided
+    bool written_in_batch = false;               // depends on the group's write
+    std::optional<std::size_t> duplicate_of;     // same command id earlier in the group
+  };
+
+  std::optional<Error> validate(const AppendRequest& request, std::size_t& payload_bytes) const;
+  void writer_loop();
+  void commit_group(std::vector<std::unique_ptr<Pending>>& group);
+  Result<std::uint64_t> current_version(const std::string& stream_id,
+                                        const std::unordered_map<std::string, std::uint64_t>& overlay);
+  Status recover_head();
+  Status resume_after_write_error();
+
+  std::string dir_;
+  Options options_;
+  bool read_only_ = false;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* log_ = nullptr;
+  rocksdb::ColumnFamilyHandle* streams_ = nullptr;
+  rocksdb::ColumnFamilyHandle* heads_ = nullptr;
+  rocksdb::ColumnFamilyHandle* commands_ = nullptr;
+  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+
+  // Group-commit queue (bounded: appenders block when it is full).
+  std::mutex queue_mutex_;
+  std::condition_variable queue_not_empty_;
+  std::condition_variable queue_not_full_;
+  std::deque<std::unique_ptr<Pending>> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+
+  // Owned by the writer thread only.
+  static constexpr std::size_t kVersionCacheLimit = 1'000'000;
+  std::unordered_map<std::string, std::uint64_t> version_cache_;
+  bool needs_resume_ = false;
+  std::mt19937_64 rng_{std::random_device{}()};
+  flatbuffers::FlatBufferBuilder builder_{1024};
+
+  // The committed head, read by everyone, written by the writer.
+  mutable std::mutex head_mutex_;
+  mutable std::condition_variable head_changed_;
+  Head head_;
+  bool closing_ = false;
+};
+
+Status EventStore::Impl::open(bool read_only) {
+  read_only_ = read_only;
+  rocksdb::Options db_options;
+  db_options.create_if_missing = !read_only;
+  db_options.create_missing_column_families = !read_only;
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  db_options.paranoid_checks = true;
+  db_options.max_background_jobs = 2;
+  db_options.bytes_per_sync = 1 << 20;
+  if (options_.env) db_options.env = options_.env.get();
+
+  rocksdb::BlockBasedTableOptions point_lookup_table;
+  point_lookup_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions point_lookup_family;
+  point_lookup_family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(point_lookup_table));
+  rocksdb::ColumnFamilyOptions log_family;  // sequential keys: no bloom filter needed
+  log_family.write_buffer_size = 64 << 20;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {keys::kLogFamily, log_family},
+      {keys::kStreamsFamily, rocksdb::ColumnFamilyOptions()},
+      {keys::kHeadsFamily, point_lookup_family},
+      {keys::kCommandsFamily, point_lookup_family},
+      {keys::kMetaFamily, rocksdb::ColumnFamilyOptions()},
+  };
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status status =
+      read_only ? rocksdb::DB::OpenForReadOnly(db_options, dir_, families, &handles_, &raw)
+                : rocksdb::DB::Open(db_options, dir_, families, &handles_, &raw);
+  if (!status.ok()) return from_rocks(status, "opening " + dir_);
+  db_.reset(raw);
+  log_ = handles_[1];
+  streams_ = handles_[2];
+  heads_ = handles_[3];
+  commands_ = handles_[4];
+  meta_ = handles_[5];
+
+  if (!read_only) {
+    std::string format;
+    status = db_->Get(rocksdb::ReadOptions(), meta_, keys::kFormatKey, &format);
+    if (status.IsNotFound()) {
+      rocksdb::WriteOptions write;
+      write.sync = true;
+      status = db_->Put(write, meta_, keys::kFormatKey, keys::kFormatVersion);
+      format = keys::kFormatVersion;
+    }
+    if (!status.ok()) return from_rocks(status, "reading the format marker");
+    if (format != keys::kFormatVersion) {
+      return Error{"corruption", "format", "unknown store format '" + format + "' in " + dir_};
+    }
+  }
+  if (auto recovered = recover_head(); !recovered) return recovered;
+  if (!read_only) writer_ = std::thread([this] { writer_loop(); });
+  return ok_status();
+}
+
+// Reads the committed head and checks the log tail against it: the last
+// record must sit at the head position, hash to the head hash, and link to
+// its predecessor.
+Status EventStore::Impl::recover_head() {
+  std::string value;
+  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), meta_, keys::kHeadKey, &value);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_));
+  it->SeekToLast();
+  if (status.IsNotFound()) {
+    if (it->Valid()) return Error{"corruption", "head", "log has records but no head marker"};
+    head_ = Head{};
+    return ok_status();
+  }
+  if (!status.ok()) return from_rocks(status, "reading the head");
+  auto head = keys::decode_head(value);
+  if (!head) return Error{"corruption", "head", "head marker is malformed"};
+  if (!it->Valid()) return Error{"corruption", "head", "head marker names a record but the log is empty"};
+  auto last_position = keys::parse_position_key(it->key().ToStringView());
+  if (!last_position || *last_position != head->position) {
+    return Error{"corruption", "head",
+                 "log ends at position " + std::to_string(last_position.value_or(0)) + " but the head is " +
+                     std::to_string(head->position)};
+  }
+  auto last = RecordView::parse(it->value().ToString(), *last_position);
+  if (!last) return last.error();
+  if (last->compute_hash() != last->hash() || last->hash() != head->hash) {
+    return Error{"corruption", "head", "the last record's hash does not match the head"};
+  }
+  if (head->position > 1) {
+    it->Prev();
+    if (!it->Valid()) return Error{"corruption", "head", "record before the head is missing"};
+    auto previous = RecordView::parse(it->value().ToString(), head->position - 1);
+    if (!previous) return previous.error();
+    if (previous->hash() != last->prev_hash()) {
+      return Error{"corruption", "head", "the last record does not link to its predecessor"};
+    }
+  }
+  head_ = *head;
+  return ok_status();
+}
+
+void EventStore::Impl::close() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    stopping_ = true;
+  }
+  queue_not_empty_.notify_all();
+  queue_not_full_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard lock(head_mutex_);
+    closing_ = true;
+  }
+  head_changed_.notify_all();
+  if (db_) {
+    for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
+    handles_.clear();
+    db_->Close();
+    db_.reset();
+  }
+}
+
+std::optional<Error> EventStore::Impl::validate(const AppendRequest& request, std::size_t& payload_bytes) const {
+  const Limits& limits = options_.limits;
+  if (auto e = check_name(request.command_id, limits.max_name_bytes, "command_id", "invalid_command_id", true)) return e;
+  if (auto e = check_name(request.actor, limits.max_name_bytes, "actor", "invalid_actor", true)) return e;
+  if (request.events.empty()) return invalid("empty_append", "events", "an append must carry at least one event");
+  if (request.events.size() > limits.max_events_per_append) {
+    return invalid("too_many_events", "events",
+                   std::to_string(request.events.size()) + " events in one append; the limit is " +
+                       std::to_string(limits.max_events_per_append));
+  }
+  if (request.expectations.size() > limits.max_streams_per_append) {
+    return invalid("too_many_streams", "expectations",
+                   std::to_string(request.expectations.size()) + " streams in one append; the limit is " +
+                       std::to_string(limits.max_streams_per_append));
+  }
+  std::unordered_set<std::string_view> named;
+  for (std::size_t i = 0; i < request.expectations.size(); ++i) {
+    const auto& expectation = request.expectations[i];
+    const std::string field = "expectations[" + std::to_string(i) + "].stream_id";
+    if (auto e = check_name(expectation.stream_id, limits.max_stream_id_bytes, field, "invalid_stream_id", true)) return e;
+    if (!named.insert(expectation.stream_id).second) {
+      return invalid("duplicate_stream", field, "stream '" + expectation.stream_id + "' is named twice");
+    }
+  }
+  payload_bytes = 0;
+  for (std::size_t i = 0; i < request.events.size(); ++i) {
+    const auto& event = request.events[i];
+    const std::string prefix = "events[" + std::to_string(i) + "].";
+    if (auto e = check_name(event.stream_id, limits.max_stream_id_bytes, prefix + "stream_id", "invalid_stream_id", true)) return e;
+    if (auto e = check_name(event.event_type, limits.max_name_bytes, prefix + "event_type", "invalid_event_type", true)) return e;
+    if (auto e = check_name(event.causation_id, limits.max_name_bytes, prefix + "causation_id", "invalid_causation_id", false)) return e;
+    if (event.payload.size() > limits.max_event_bytes) {
+      return invalid("event_too_large", prefix + "payload",
+                     "payload is " + std::to_string(event.payload.size()) + " bytes; the limit is " +
+                         std::to_string(limits.max_event_bytes));
+    }
+    if (!named.contains(event.stream_id)) {
+      return invalid("missing_expectation", prefix + "stream_id",
+                     "stream '" + event.stream_id + "' is written but has no expected version");
+    }
+    payload_bytes += event.payload.size();
+  }
+  if (payload_bytes > limits.max_append_bytes) {
+    return invalid("append_too_large", "events",
+                   std::to_string(payload_bytes) + " payload bytes in one append; the limit is " +
+                       std::to_string(limits.max_append_bytes));
+  }
+  return std::nullopt;
+}
+
+Result<AppendResult> EventStore::Impl::append(AppendRequest request) {
+  if (read_only_) return Error{"read_only", "", "the store was opened read-only"};
+  auto pending = std::make_unique<Pending>();
+  if (auto error = validate(request, pending->payload_bytes)) return *error;
+  pending->request = std::move(request);
+  auto future = pending->promise.get_future();
+  {
+    std::unique_lock lock(queue_mutex_);
+    queue_not_full_.wait(lock, [&] { return queue_.size() < options_.limits.max_pending_appends || stopping_; });
+    if (stopping_) return Error{"store_closed", "", "the store is closing"};
+    queue_.push_back(std::move(pending));
+  }
+  queue_not_empty_.notify_one();
+  return future.get();
+}
+
+void EventStore::Impl::writer_loop() {
+  std::vector<std::unique_ptr<Pending>> group;
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mutex_);
+      queue_not_empty_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+      if (queue_.empty()) break;  // stopping and drained
+      std::size_t events = 0, bytes = 0;
+      while (!queue_.empty()) {
+        const auto& next = queue_.front();
+        const std::size_t next_events = next->request.events.size();
+        if (!group.empty() && (events + next_events > options_.limits.max_group_events ||
+                               bytes + next->payload_bytes > options_.limits.max_group_bytes)) {
+          break;
+        }
+        events += next_events;
+        bytes += next->payload_bytes;
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    queue_not_full_.notify_all();
+    commit_group(group);
+    group.clear();
+  }
+}
+
+Result<std::uint64_t> EventStore::Impl::current_version(
+    const std::string& stream_id, const std::unordered_map<std::string, std::uint64_t>& overlay) {
+  if (auto it = overlay.find(stream_id); it != overlay.end()) return it->second;
+  if (auto it = version_cache_.find(stream_id); it != version_cache_.end()) return it->second;
+  std::string value;
+  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), heads_, stream_id, &value);
+  if (status.IsNotFound()) return std::uint64_t{0};
+  if (!status.ok()) return from_rocks(status, "reading the head of " + stream_id);
+  auto version = keys::read_u64(value);
+  if (!version) return Error{"corruption", "stream_id", "head of stream '" + stream_id + "' is malformed"};
+  return *version;
+}
+
+Status EventStore::Impl::resume_after_write_error() {
+  rocksdb::Status status = db_->Resume();
+  if (!status.ok()) return from_rocks(status, "recovering from an earlier write error");
+  needs_resume_ = false;
+  return ok_status();
+}
+
+// Decides every request of the group against the committed state plus the
+// group's earlier requests, writes one batch with one sync, then answers.
+void EventStore::Impl::commit_group(std::vector<std::unique_ptr<Pending>>& group) {
+  std::vector<Outcome> outcomes(group.size());
+  if (needs_resume_) {
+    if (auto resumed = resume_after_write_error(); !resumed) {
+      for (auto& pending : group) pending->promise.set_value(resumed.error());
+      return;
+    }
+  }
+
+  Head head = this->head();
+  std::unordered_map<std::string, std::uint64_t> overlay;  // versions written by this group
+  std::unordered_map<std::string_view, std::size_t> group_commands;
+  rocksdb::WriteBatch batch;
+  const std::int64_t recorded_at = std::max(now_us(), head.recorded_at_us);
+  bool wrote_anything = false;
+
+  for (std::size_t index = 0; index < group.size(); ++index) {
+    const AppendRequest& request = group[index]->request;
+    Outcome& outcome = outcomes[index];
+
+    // Idempotency: a command seen before (committed, or earlier in this group).
+    if (auto it = group_commands.find(request.command_id); it != group_commands.end()) {
+      outcome.duplicate_of = it->second;
+      continue;
+    }
+    std::string stored;
+    rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), commands_, request.command_id, &stored);
+    if (status.ok()) {
+      auto first = keys::decode_append_result(stored);
+      if (!first) {
+        outcome.result = Error{"corruption", "command_id", "stored result of this command is malformed"};
+      } else {
+        first->deduplicated = true;
+        outcome.result = std::move(*first);
+      }
+      continue;
+    }
+    if (!status.IsNotFound()) {
+      outcome.result = from_rocks(status, "looking up the command id");
+      continue;
+    }
+
+    // Optimistic concurrency: every named stream at its expected version.
+    std::unordered_map<std::string, std::uint64_t> versions;
+    std::optional<Error> refusal;
+    for (std::size_t i = 0; i < request.expectations.size() && !refusal; ++i) {
+      const auto& expectation = request.expectations[i];
+      auto current = current_version(expectation.stream_id, overlay);
+      if (!current) {
+        refusal = current.error();
+        break;
+      }
+      const bool matches = expectation.expected.kind == ExpectedVersion::Kind::kAny ||
+                           (expectation.expected.kind == ExpectedVersion::Kind::kNoStream && *current == 0) ||
+                           (expectation.expected.kind == ExpectedVersion::Kind::kExact &&
+                            *current == expectation.expected.version);
+      if (!matches) {
+        refusal = Error{"wrong_expected_version", "expectations[" + std::to_string(i) + "]",
+                        "stream '" + expectation.stream_id + "' expected version " +
+                            expectation.expected.to_string() + ", actual version " + std::to_string(*current)};
+      }
+      versions[expectation.stream_id] = *current;
+    }
+    if (refusal) {
+      outcome.result = std::move(*refusal);
+      continue;
+    }
+
+    // Accepted: assign positions and versions, chain and stage the records.
+    AppendResult result;
+    result.first_position = head.position + 1;
+    std::vector<std::string> written_order;
+    std::unordered_map<std::string, StreamWrite> writes;
+    for (const NewEvent& event : request.events) {
+      const std::uint64_t position = ++head.position;
+      const std::uint64_t version = ++versions[event.stream_id];
+      codec::RecordFields fields;
+      fields.position = position;
+      fields.stream_id = event.stream_id;
+      fields.stream_version = version;
+      fields.event_type = event.event_type;
+      fields.event_id = is_zero(event.event_id) ? random_event_id(rng_) : event.event_id;
+      fields.command_id = request.command_id;
+      fields.causation_id = event.causation_id;
+      fields.actor = request.actor;
+      fields.recorded_at_us = recorded_at;
+      fields.occurred_at_us = event.occurred_at_us == 0 ? recorded_at : event.occurred_at_us;
+      fields.schema_version = event.schema_version;
+      fields.payload = event.payload;
+      fields.prev_hash = head.hash;
+      const Digest hash = codec::hash_fields(fields);
+      codec::build_record(builder_, fields, hash);
+      const std::string position_key = keys::position_key(position);
+      batch.Put(log_, position_key,
+                rocksdb::Slice(reinterpret_cast<const char*>(builder_.GetBufferPointer()), builder_.GetSize()));
+      batch.Put(streams_, keys::stream_index_key(event.stream_id, version), position_key);
+      head.hash = hash;
+
+      auto [it, inserted] = writes.try_emplace(event.stream_id, StreamWrite{event.stream_id, version, version});
+      if (inserted) written_order.push_back(event.stream_id);
+      it->second.last_version = version;
+    }
+    result.last_position = head.position;
+    for (const auto& stream_id : written_order) {
+      std::string version_value;
+      keys::append_u64(version_value, writes[stream_id].last_version);
+      batch.Put(heads_, stream_id, version_value);
+      overlay[stream_id] = writes[stream_id].last_version;
+      result.streams.push_back(writes[stream_id]);
+    }
+    batch.Put(commands_, request.command_id, keys::encode_append_result(result));
+    group_commands.emplace(request.command_id, index);
+    outcome.result = std::move(result);
+    outcome.written_in_batch = true;
+    wrote_anything = true;
+  }
+
+  bool committed = true;
+  if (wrote_anything) {
+    head.recorded_at_us = recorded_at;
+    batch.Put(meta_, keys::kHeadKey, keys::encode_head(head));
+    rocksdb::WriteOptions write_options;
+    write_options.sync = options_.sync;
+    rocksdb::Status status = db_->Write(write_options, &batch);
+    if (!status.ok()) {
+      committed = false;
+      needs_resume_ = true;
+      const Error error = from_rocks(status, "writing the log");
+      for (auto& outcome : outcomes) {
+        if (outcome.written_in_batch) outcome.result = error;
+      }
+    } else {
+      if (version_cache_.size() + overlay.size() > kVersionCacheLimit) version_cache_.clear();
+      for (auto& [stream_id, version] : overlay) version_cache_[stream_id] = version;
+      {
+        std::lock_guard lock(head_mutex_);
+        head_ = head;
+      }
+      head_changed_.notify_all();
+    }
+  }
+
+  for (std::size_t index = 0; index < group.size(); ++index) {
+    Outcome& outcome = outcomes[index];
+    if (outcome.duplicate_of) {
+      const Outcome& first = outcomes[*outcome.duplicate_of];
+      if (first.result->ok() && committed) {
+        AppendResult repeat = first.result->value();
+        repeat.deduplicated = true;
+        group[index]->promise.set_value(std::move(repeat));
+      } else {
+        group[index]->promise.set_value(first.result->ok() ? Result<AppendResult>(Error{"io_error", "", "write failed"})
+                                                           : Result<AppendResult>(first.result->error()));
+      }
+      continue;
+    }
+    assert(outcome.result.has_value());
+    group[index]->promise.set_value(std::move(*outcome.result));
+  }
+}
+
+Result<RecordView> EventStore::Impl::read_at(std::uint64_t position) const {
+  std::string value;
+  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), log_, keys::position_key(position), &value);
+  if (status.IsNotFound()) return Error{"not_found", "position", "no record at position " + std::to_string(position)};
+  if (!status.ok()) return from_rocks(status, "reading position " + std::to_string(position));
+  return RecordView::parse(std::move(value), position);
+}
+
+Result<std::vector<RecordView>> EventStore::Impl::read_all(std::uint64_t from, std::size_t max_count) const {
+  std::vector<RecordView> records;
+  max_count = std::min(max_count, options_.limits.max_read_batch);
+  const std::uint64_t head_position = head().position;
+  if (from > head_position || max_count == 0) return records;
+  records.reserve(std::min<std::uint64_t>(max_count, head_position - std::max<std::uint64_t>(from, 1) + 1));
+  rocksdb::ReadOptions read_options;
+  const std::string upper = keys::position_key(head_position + 1);  // only committed records
+  rocksdb::Slice upper_bound(upper);
+  read_options.iterate_upper_bound = &upper_bound;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, log_));
+  std::size_t bytes = 0;
+  for (it->Seek(keys::position_key(std::max<std::uint64_t>(from, 1)));
+       it->Valid() && records.size() < max_count && bytes < options_.limits.max_read_batch_bytes; it->Next()) {
+    auto position = keys::parse_position_key(it->key().ToStringView());
+    if (!position) return Error{"corruption", "key", "malformed log key"};
+    auto record = RecordView::parse(it->value().ToString(), *position);
+    if (!record) return record.error();
+    bytes += record->bytes().size();
+    records.push_back(std::move(*record));
+  }
+  if (!it->status().ok()) return from_rocks(it->status(), "reading the log");
+  return records;
+}
+
+Result<std::vector<RecordView>> EventStore::Impl::read_stream(const std::string& stream_id, std::uint64_t from_version,
+                                                              Direction direction, std::size_t max_count) const {
+  std::vector<RecordView> records;
+  max_count = std::min(max_count, options_.limits.max_read_batch);
+  const std::string prefix = keys::stream_index_prefix(stream_id);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_));
+  if (direction == Direction::kForward) {
+    it->Seek(keys::stream_index_key(stream_id, from_version));
+  } else {
+    it->SeekForPrev(keys::stream_index_key(stream_id, from_version));
+  }
+  std::size_t bytes = 0;
+  while (it->Valid() && it->key().starts_with(prefix) && records.size() < max_count &&
+         bytes < options_.limits.max_read_batch_bytes) {
+    auto position = keys::read_u64(it->value().ToStringView());
+    if (!position) return Error{"corruption", "stream_index", "malformed stream index entry"};
+    auto record = read_at(*position);
+    if (!record) return record.error();
+    if (record->stream_id() != stream_id) {
+      return Error{"corruption", "stream_index", "stream index points to a record of another stream"};
+    }
+    bytes += record->bytes().size();
+    records.push_back(std::move(*record));
+    if (direction == Direction::kForward) it->Next(); else it->Prev();
+  }
+  if (!it->status().ok()) return from_rocks(it->status(), "reading stream " + stream_id);
+  return records;
+}
+
+Result<std::uint64_t> EventStore::Impl::stream_version(const std::string& stream_id) const {
+  std::string value;
+  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), heads_, stream_id, &value);
+  if (status.IsNotFound()) return std::uint64_t{0};
+  if (!status.ok()) return from_rocks(status, "reading the head of " + stream_id);
+  auto version = keys::read_u64(value);
+  if (!version) return Error{"corruption", "stream_id", "head of stream '" + stream_id + "' is malformed"};
+  return *version;
+}
+
+Result<std::vector<StreamHead>> EventStore::Impl::stream_heads(const std::string& after, std::size_t max_count) const {
+  std::vector<StreamHead> heads;
+  max_count = std::min(max_count, options_.limits.max_read_batch);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), heads_));
+  it->Seek(after);
+  if (it->Valid() && !after.empty() && it->key() == rocksdb::Slice(after)) it->Next();
+  for (; it->Valid() && heads.size() < max_count; it->Next()) {
+    auto version = keys::read_u64(it->value().ToStringView());
+    if (!version) return Error{"corruption", "heads", "malformed stream head"};
+    heads.push_back(StreamHead{it->key().ToString(), *version});
+  }
+  if (!it->status().ok()) return from_rocks(it->status(), "listing stream heads");
+  return heads;
+}
+
+// ---- EventStore ------------------------------------------------------------
+
+EventStore::EventStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+EventStore::~EventStore() = default;
+
+Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Options options) {
+  const bool verify = options.verify_chain_on_open;
+  if (verify) {
+    // Walk the chain before taking the write lock; a store that does not exist yet has nothing to walk.
+    auto probe = rocksdb::Env::Default()->FileExists(dir + "/CURRENT");
+    if (probe.ok()) {
+      auto report = verify_store(dir);
+      if (!report) return report.error();
+      if (!report->ok) {
+        return Error{"corruption", "position",
+                     "hash chain broken at position " + std::to_string(report->bad_position) + ": " + report->reason};
+      }
+    }
+  }
+  options.verify_chain_on_open = false;
+  auto impl = std::make_unique<Impl>(dir, std::move(options));
+  if (auto opened = impl->open(false); !opened) return opened.error();
+  return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));
+}
+
+Result<std::unique_ptr<EventStore>> EventStore::open_read_only(const std::string& dir, Options options) {
+  options.verify_chain_on_open = false;
+  auto impl = std::make_unique<Impl>(dir, std::move(options));
+  if (auto opened = impl->open(true); !opened) return opened.error();
+  return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));
+}
+
+Result<AppendResult> EventStore::append(AppendRequest request) { return impl_->append(std::move(request)); }
+
+Result<std::vector<RecordView>> EventStore::read_stream(const std::string& stream_id, std::uint64_t from_version,
+                                                        Direction direction, std::size_t max_count) const {
+  return impl_->read_stream(stream_id, from_version, direction, max_count);
+}
+Result<std::vector<RecordView>> EventStore::read_all(std::uint64_t from_position, std::size_t max_count) const {
+  return impl_->read_all(from_position, max_count);
+}
+Result<RecordView> EventStore::read_at(std::uint64_t position) const { return impl_->read_at(position); }
+Result<std::uint64_t> EventStore::stream_version(const std::string& stream_id) const {
+  return impl_->stream_version(stream_id);
+}
+Result<std::vector<StreamHead>> EventStore::stream_heads(const std::string& after_stream_id,
+                                                         std::size_t max_count) const {
+  return impl_->stream_heads(after_stream_id, max_count);
+}
+Head EventStore::head() const { return impl_->head(); }
+std::unique_ptr<Subscription> EventStore::subscribe(std::uint64_t from_position) {
+  return std::make_unique<Subscription>(*this, from_position);
+}
+std::uint64_t EventStore::wait_for_position(std::uint64_t position, std::chrono::milliseconds timeout) const {
+  return impl_->wait_for_position(position, timeout);
+}
+const Limits& EventStore::limits() const { return impl_->options().limits; }
+const std::string& EventStore::directory() const { return impl_->dir(); }
+
+}  // namespace spine::store

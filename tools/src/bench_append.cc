@@ -1,0 +1,342 @@
+// `spine bench append`: durable append and full-read throughput of the Spine
+// log against raw RocksDB doing the same writes (sync=true) and scans, all
+// measured in one run on the same disk. Medians over --repeats runs.
+#include <fmt/core.h>
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "commands.h"
+#include "spine/eventstore/event_store.h"
+
+namespace spine::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values.empty() ? 0.0 : values[values.size() / 2];
+}
+
+double percentile(std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0.0;
+  const auto index = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1));
+  return sorted[index];
+}
+
+double elapsed_seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+class BenchDirs {
+ public:
+  explicit BenchDirs(fs::path root) : root_(std::move(root)) { fs::create_directories(root_); }
+  ~BenchDirs() {
+    std::error_code ignored;
+    fs::remove_all(root_, ignored);
+  }
+  fs::path fresh(const std::string& name) {
+    fs::path dir = root_ / (name + "-" + std::to_string(counter_++));
+    fs::remove_all(dir);
+    return dir;
+  }
+
+ private:
+  fs::path root_;
+  int counter_ = 0;
+};
+
+struct RawDb {
+  std::unique_ptr<rocksdb::DB> db;
+  rocksdb::ColumnFamilyHandle* log = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  ~RawDb() {
+    for (auto* handle : handles) db->DestroyColumnFamilyHandle(handle);
+  }
+};
+
+// A plain RocksDB with a "log" column family, as Spine uses, to be the ceiling.
+std::unique_ptr<RawDb> open_raw(const fs::path& dir, bool read_only, const std::vector<std::string>& families) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  options.max_background_jobs = 2;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : families) {
+    rocksdb::ColumnFamilyOptions family;
+    if (name == "log") family.write_buffer_size = 64 << 20;
+    descriptors.emplace_back(name, family);
+  }
+  auto raw = std::make_unique<RawDb>();
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status status = read_only ? rocksdb::DB::OpenForReadOnly(options, dir, descriptors, &raw->handles, &db)
+                                     : rocksdb::DB::Open(options, dir, descriptors, &raw->handles, &db);
+  if (!status.ok()) throw std::runtime_error("raw RocksDB open failed: " + status.ToString());
+  raw->db.reset(db);
+  raw->log = raw->handles[1];
+  return raw;
+}
+
+std::string big_endian(std::uint64_t value) {
+  std::string key(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    key[static_cast<std::size_t>(i)] = static_cast<char>(value & 0xff);
+    value >>= 8;
+  }
+  return key;
+}
+
+// Raw ceiling: batches of `batch` copies of a real record, sync=true, one thread.
+double raw_append_rate(const fs::path& dir, const std::string& record, std::size_t batch, double seconds) {
+  auto raw = open_raw(dir, false, {rocksdb::kDefaultColumnFamilyName, "log"});
+  rocksdb::WriteOptions write;
+  write.sync = true;
+  std::uint64_t position = 0;
+  const auto start = Clock::now();
+  while (elapsed_seconds(start) < seconds) {
+    rocksdb::WriteBatch wb;
+    for (std::size_t i = 0; i < batch; ++i) wb.Put(raw->log, big_endian(++position), record);
+    if (auto s = raw->db->Write(write, &wb); !s.ok()) throw std::runtime_error("raw write: " + s.ToString());
+  }
+  return static_cast<double>(position) / elapsed_seconds(start);
+}
+
+store::AppendRequest make_request(std::uint64_t command, const std::string& stream, std::size_t events,
+                                  const std::string& payload, store::ExpectedVersion expected) {
+  store::AppendRequest request;
+  request.command_id = "bench-" + std::to_string(command);
+  request.actor = "bench";
+  request.expectations.push_back({stream, expected});
+  request.events.reserve(events);
+  for (std::size_t i = 0; i < events; ++i) {
+    store::NewEvent event;
+    event.stream_id = stream;
+    event.event_type = "BenchEvent";
+    event.payload = payload;
+    request.events.push_back(std::move(event));
+  }
+  return request;
+}
+
+double spine_append_rate(const fs::path& dir, const std::string& payload, std::size_t batch, double seconds) {
+  auto opened = store::EventStore::open(dir.string());
+  if (!opened) throw std::runtime_error(opened.error().to_string());
+  auto& log = **opened;
+  std::uint64_t events = 0, command = 0;
+  const auto start = Clock::now();
+  while (elapsed_seconds(start) < seconds) {
+    ++command;
+    auto result = log.append(make_request(command, "stream-" + std::to_string(command % 1000), batch, payload,
+                                          store::ExpectedVersion::any()));
+    if (!result) throw std::runtime_error(result.error().to_string());
+    events += batch;
+  }
+  return static_cast<double>(events) / elapsed_seconds(start);
+}
+
+struct ConcurrentFigures {
+  double events_per_second = 0;
+  std::vector<double> latencies_us;
+};
+
+// `appenders` threads, each appending one-event commands to its own stream
+// with exact expected versions, for `seconds`.
+ConcurrentFigures spine_concurrent_rate(const fs::path& dir, const std::string& payload, int appenders,
+                                        double seconds) {
+  auto opened = store::EventStore::open(dir.string());
+  if (!opened) throw std::runtime_error(opened.error().to_string());
+  auto& log = **opened;
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> events{0};
+  std::vector<std::vector<double>> latencies(static_cast<std::size_t>(appenders));
+  std::vector<std::thread> threads;
+  const auto start = Clock::now();
+  for (int t = 0; t < appenders; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string stream = "appender-" + std::to_string(t);
+      std::uint64_t version = 0;
+      while (!stop.load(std::memory_order_relaxed)) {
+        const auto begin = Clock::now();
+        auto result = log.append(make_request((static_cast<std::uint64_t>(t) << 40) | version, stream, 1, payload,
+                                              version == 0 ? store::ExpectedVersion::no_stream()
+                                                           : store::ExpectedVersion::exact(version)));
+        if (!result) throw std::runtime_error(result.error().to_string());
+        latencies[static_cast<std::size_t>(t)].push_back(
+            std::chrono::duration<double, std::micro>(Clock::now() - begin).count());
+        ++version;
+        events.fetch_add(1, std::memory_order_relaxed);
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& thread : threads) thread.join();
+  ConcurrentFigures figures;
+  figures.events_per_second = static_cast<double>(events.load()) / elapsed_seconds(start);
+  for (auto& per_thread : latencies) {
+    figures.latencies_us.insert(figures.latencies_us.end(), per_thread.begin(), per_thread.end());
+  }
+  return figures;
+}
+
+// Fills a Spine store with `count` events (unsynced, to be quick) for the read test.
+void fill_store(const fs::path& dir, const std::string& payload, std::size_t count) {
+  store::Options options;
+  options.sync = false;
+  auto opened = store::EventStore::open(dir.string(), options);
+  if (!opened) throw std::runtime_error(opened.error().to_string());
+  std::uint64_t command = 0;
+  for (std::size_t written = 0; written < count; written += 1000) {
+    ++command;
+    auto result = (*opened)->append(make_request(command, "stream-" + std::to_string(command % 5000),
+                                                 std::min<std::size_t>(1000, count - written), payload,
+                                                 store::ExpectedVersion::any()));
+    if (!result) throw std::runtime_error(result.error().to_string());
+  }
+}
+
+double raw_scan_rate(const fs::path& dir) {
+  auto raw = open_raw(dir, true, {rocksdb::kDefaultColumnFamilyName, "log", "streams", "heads", "commands", "meta"});
+  const auto start = Clock::now();
+  std::uint64_t records = 0, bytes = 0;
+  std::unique_ptr<rocksdb::Iterator> it(raw->db->NewIterator(rocksdb::ReadOptions(), raw->log));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    bytes += it->key().size() + it->value().size();
+    ++records;
+  }
+  if (bytes == 0) throw std::runtime_error("raw scan read nothing");
+  return static_cast<double>(records) / elapsed_seconds(start);
+}
+
+double spine_scan_rate(const fs::path& dir) {
+  auto opened = store::EventStore::open_read_only(dir.string());
+  if (!opened) throw std::runtime_error(opened.error().to_string());
+  const auto start = Clock::now();
+  std::uint64_t next = 1, records = 0;
+  for (;;) {
+    auto batch = (*opened)->read_all(next, 10'000);
+    if (!batch) throw std::runtime_error(batch.error().to_string());
+    if (batch->empty()) break;
+    records += batch->size();
+    next = batch->back().position() + 1;
+  }
+  return static_cast<double>(records) / elapsed_seconds(start);
+}
+
+struct Row {
+  std::string name;
+  double spine = 0;
+  double raw = 0;
+  double target = 0;
+};
+
+}  // namespace
+
+int run_bench_append(const BenchAppendArgs& args) {
+  const fs::path root = args.work_dir.empty() ? fs::current_path() / ("spine-bench-" + std::to_string(getpid()))
+                                              : fs::path(args.work_dir);
+  BenchDirs dirs(root);
+  const std::string payload(args.payload_bytes, 'p');
+
+  // The raw ceiling writes the very bytes Spine stores for such an event.
+  std::string record;
+  {
+    auto opened = store::EventStore::open(dirs.fresh("template").string());
+    if (!opened) {
+      fmt::print(stderr, "error: {}\n", opened.error().to_string());
+      return kExitIoError;
+    }
+    auto appended = (*opened)->append(make_request(1, "stream-1", 1, payload, store::ExpectedVersion::any()));
+    if (!appended) {
+      fmt::print(stderr, "error: {}\n", appended.error().to_string());
+      return kExitIoError;
+    }
+    record = (*opened)->read_at(1)->bytes();
+  }
+
+  std::vector<Row> rows;
+  double p50 = 0, p99 = 0;
+  try {
+    for (std::size_t batch : {std::size_t{1}, std::size_t{100}, std::size_t{1000}}) {
+      std::vector<double> spine_runs, raw_runs;
+      for (int r = 0; r < args.repeats; ++r) {
+        raw_runs.push_back(raw_append_rate(dirs.fresh("raw"), record, batch, args.seconds));
+        spine_runs.push_back(spine_append_rate(dirs.fresh("spine"), payload, batch, args.seconds));
+      }
+      rows.push_back({fmt::format("append, batch of {} (events/s)", batch), median(spine_runs), median(raw_runs), 0.7});
+    }
+    {
+      std::vector<double> spine_runs, raw_runs, all_latencies;
+      for (int r = 0; r < args.repeats; ++r) {
+        raw_runs.push_back(raw_append_rate(dirs.fresh("raw"), record, static_cast<std::size_t>(args.appenders),
+                                           args.seconds));
+        auto figures = spine_concurrent_rate(dirs.fresh("spine"), payload, args.appenders, args.seconds);
+        spine_runs.push_back(figures.events_per_second);
+        all_latencies.insert(all_latencies.end(), figures.latencies_us.begin(), figures.latencies_us.end());
+      }
+      std::sort(all_latencies.begin(), all_latencies.end());
+      p50 = percentile(all_latencies, 0.50);
+      p99 = percentile(all_latencies, 0.99);
+      rows.push_back({fmt::format("{} appenders x 1 event vs raw batches of {} (events/s)", args.appenders,
+                                  args.appenders),
+                      median(spine_runs), median(raw_runs), 0.5});
+    }
+    {
+      const fs::path dir = dirs.fresh("read");
+      fill_store(dir, payload, args.read_events);
+      std::vector<double> spine_runs, raw_runs;
+      for (int r = 0; r < args.repeats; ++r) {
+        raw_runs.push_back(raw_scan_rate(dir));
+        spine_runs.push_back(spine_scan_rate(dir));
+      }
+      rows.push_back({fmt::format("full-log read of {} events (events/s)", args.read_events), median(spine_runs),
+                      median(raw_runs), 0.5});
+    }
+  } catch (const std::exception& error) {
+    fmt::print(stderr, "error: {}\n", error.what());
+    return kExitIoError;
+  }
+
+  bool all_met = true;
+  nlohmann::json json_rows = nlohmann::json::array();
+  if (!args.json) {
+    fmt::print("spine bench append: payload {} B, {} s per run, median of {} runs\n", args.payload_bytes,
+               args.seconds, args.repeats);
+    fmt::print("{:<58} {:>12} {:>12} {:>7} {:>7}\n", "measure", "spine", "raw", "ratio", "target");
+  }
+  for (const auto& row : rows) {
+    const double ratio = row.raw > 0 ? row.spine / row.raw : 0;
+    const bool met = ratio >= row.target;
+    all_met = all_met && met;
+    if (args.json) {
+      json_rows.push_back({{"measure", row.name}, {"spine", row.spine}, {"raw", row.raw}, {"ratio", ratio},
+                           {"target", row.target}, {"met", met}});
+    } else {
+      fmt::print("{:<58} {:>12.0f} {:>12.0f} {:>7.2f} {:>6.1f}{}\n", row.name, row.spine, row.raw, ratio, row.target,
+                 met ? "" : " (below)");
+    }
+  }
+  if (args.json) {
+    fmt::print("{}\n", nlohmann::json{{"rows", json_rows},
+                                      {"appenders", args.appenders},
+                                      {"latency_p50_us", p50},
+                                      {"latency_p99_us", p99}}
+                           .dump(2));
+  } else {
+    fmt::print("{} appenders, append latency: p50 {:.0f} us, p99 {:.0f} us\n", args.appenders, p50, p99);
+  }
+  return (args.check && !all_met) ? kExitBelowTarget : kExitOk;
+}
+
+}  // namespace spine::cli

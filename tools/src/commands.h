@@ -1,0 +1,35 @@
+// Entry points of the `spine` subcommands. Each returns the process exit code
+// (docs/api.md, "Exit codes").
+#pragma once
+
+#include <string>
+
+namespace spine::cli {
+
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitVerifyFailed = 1,   // the chain is broken; stdout names the first bad position
+  kExitUsage = 2,          // bad flags (CLI11 prints the reason)
+  kExitIoError = 3,        // the store could not be opened or read
+  kExitBelowTarget = 4,    // bench --check: a ratio fell below its target
+};
+
+struct VerifyArgs {
+  std::string data_dir;
+  bool json = false;
+};
+int run_verify(const VerifyArgs& args);
+
+struct BenchAppendArgs {
+  std::string work_dir;          // where the benchmark stores live (removed afterwards)
+  double seconds = 2.0;          // per measurement
+  int repeats = 3;               // medians over this many runs
+  std::size_t payload_bytes = 256;
+  std::size_t read_events = 200'000;
+  int appenders = 64;
+  bool json = false;
+  bool check = false;            // exit 4 when a ratio is below its target
+};
+int run_bench_append(const BenchAppendArgs& args);
+
+}  // namespace spine::cli
