@@ -3,6 +3,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -14,6 +15,7 @@
 #include <future>
 #include <mutex>
 #include <random>
+#include <shared_mutex>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -76,6 +78,16 @@ bool is_zero(const EventId& id) {
   return std::all_of(id.begin(), id.end(), [](std::uint8_t b) { return b == 0; });
 }
 
+// Turns RocksDB's own background recovery off: after a failed write the store
+// calls DB::Resume() itself before its next write, so that recovery happens at
+// a known point of the write path rather than racing it.
+class ManualRecovery : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status, bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
+
 }  // namespace
 
 std::string ExpectedVersion::to_string() const {
@@ -102,6 +114,7 @@ class EventStore::Impl {
   Result<std::vector<RecordView>> read_stream(const std::string& stream_id, std::uint64_t from_version,
                                               Direction direction, std::size_t max_count) const;
   Result<RecordView> read_at(std::uint64_t position) const;
+  Result<RecordView> read_at_locked(std::uint64_t position) const;
   Result<std::uint64_t> stream_version(const std::string& stream_id) const;
   Result<std::vector<StreamHead>> stream_heads(const std::string& after, std::size_t max_count) const;
 
@@ -117,6 +130,10 @@ class EventStore::Impl {
 
   const Options& options() const { return options_; }
   const std::string& dir() const { return dir_; }
+  WriteStats write_stats() const {
+    std::lock_guard lock(head_mutex_);
+    return stats_;
+  }
 
  private:
   struct Pending {
@@ -138,10 +155,16 @@ class EventStore::Impl {
                                         const std::unordered_map<std::string, std::uint64_t>& overlay);
   Status recover_head();
   Status resume_after_write_error();
+  Status open_db(bool read_only);
+  void close_db();
 
   std::string dir_;
   Options options_;
   bool read_only_ = false;
+  // Readers hold it shared while they use db_; a reopen after a write error
+  // holds it exclusively.
+  mutable std::shared_mutex db_mutex_;
+  bool read_only_db_ = false;  // db_ is a read-only fallback after a failed reopen
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* log_ = nullptr;
@@ -169,11 +192,33 @@ class EventStore::Impl {
   mutable std::mutex head_mutex_;
   mutable std::condition_variable head_changed_;
   Head head_;
+  WriteStats stats_;
   bool closing_ = false;
 };
 
 Status EventStore::Impl::open(bool read_only) {
   read_only_ = read_only;
+  if (auto opened = open_db(read_only); !opened) return opened;
+  if (!read_only) {
+    std::string format;
+    rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), meta_, keys::kFormatKey, &format);
+    if (status.IsNotFound()) {
+      rocksdb::WriteOptions write;
+      write.sync = true;
+      status = db_->Put(write, meta_, keys::kFormatKey, keys::kFormatVersion);
+      format = keys::kFormatVersion;
+    }
+    if (!status.ok()) return from_rocks(status, "reading the format marker");
+    if (format != keys::kFormatVersion) {
+      return Error{"corruption", "format", "unknown store format '" + format + "' in " + dir_};
+    }
+  }
+  if (auto recovered = recover_head(); !recovered) return recovered;
+  if (!read_only) writer_ = std::thread([this] { writer_loop(); });
+  return ok_status();
+}
+
+Status EventStore::Impl::open_db(bool read_only) {
   rocksdb::Options db_options;
   db_options.create_if_missing = !read_only;
   db_options.create_missing_column_families = !read_only;
@@ -181,6 +226,7 @@ Status EventStore::Impl::open(bool read_only) {
   db_options.paranoid_checks = true;
   db_options.max_background_jobs = 2;
   db_options.bytes_per_sync = 1 << 20;
+  db_options.listeners.push_back(std::make_shared<ManualRecovery>());
   if (options_.env) db_options.env = options_.env.get();
 
   rocksdb::BlockBasedTableOptions point_lookup_table;
@@ -209,24 +255,15 @@ Status EventStore::Impl::open(bool read_only) {
   heads_ = handles_[3];
   commands_ = handles_[4];
   meta_ = handles_[5];
-
-  if (!read_only) {
-    std::string format;
-    status = db_->Get(rocksdb::ReadOptions(), meta_, keys::kFormatKey, &format);
-    if (status.IsNotFound()) {
-      rocksdb::WriteOptions write;
-      write.sync = true;
-      status = db_->Put(write, meta_, keys::kFormatKey, keys::kFormatVersion);
-      format = keys::kFormatVersion;
-    }
-    if (!status.ok()) return from_rocks(status, "reading the format marker");
-    if (format != keys::kFormatVersion) {
-      return Error{"corruption", "format", "unknown store format '" + format + "' in " + dir_};
-    }
-  }
-  if (auto recovered = recover_head(); !recovered) return recovered;
-  if (!read_only) writer_ = std::thread([this] { writer_loop(); });
   return ok_status();
+}
+
+void EventStore::Impl::close_db() {
+  if (!db_) return;
+  for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
+  handles_.clear();
+  db_->Close();
+  db_.reset();
 }
 
 // Reads the committed head and checks the log tail against it: the last
@@ -239,6 +276,7 @@ Status EventStore::Impl::recover_head() {
   it->SeekToLast();
   if (status.IsNotFound()) {
     if (it->Valid()) return Error{"corruption", "head", "log has records but no head marker"};
+    std::lock_guard lock(head_mutex_);
     head_ = Head{};
     return ok_status();
   }
@@ -266,6 +304,7 @@ Status EventStore::Impl::recover_head() {
       return Error{"corruption", "head", "the last record does not link to its predecessor"};
     }
   }
+  std::lock_guard lock(head_mutex_);
   head_ = *head;
   return ok_status();
 }
@@ -283,12 +322,8 @@ void EventStore::Impl::close() {
     closing_ = true;
   }
   head_changed_.notify_all();
-  if (db_) {
-    for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
-    handles_.clear();
-    db_->Close();
-    db_.reset();
-  }
+  std::unique_lock lock(db_mutex_);
+  close_db();
 }
 
 std::optional<Error> EventStore::Impl::validate(const AppendRequest& request, std::size_t& payload_bytes) const {
@@ -397,9 +432,31 @@ Result<std::uint64_t> EventStore::Impl::current_version(
   return *version;
 }
 
+// After a failed write RocksDB refuses writes until resumed. Resume() covers
+// the common case; when it fails (the disk was still full when it last tried),
+// the DB is closed and reopened, which replays the WAL to the last whole
+// write. If the read-write open fails, a read-only open keeps reads working.
 Status EventStore::Impl::resume_after_write_error() {
-  rocksdb::Status status = db_->Resume();
-  if (!status.ok()) return from_rocks(status, "recovering from an earlier write error");
+  {
+    std::shared_lock lock(db_mutex_);
+    if (!read_only_db_ && db_->Resume().ok()) {
+      needs_resume_ = false;
+      return ok_status();
+    }
+  }
+  std::unique_lock lock(db_mutex_);
+  close_db();
+  if (auto reopened = open_db(false); !reopened) {
+    const Error error = reopened.error();
+    read_only_db_ = true;
+    if (auto fallback = open_db(true); !fallback) {
+      return Error{error.code, "", error.message + "; read-only reopen failed too: " + fallback.error().message};
+    }
+    return error;
+  }
+  read_only_db_ = false;
+  version_cache_.clear();
+  if (auto recovered = recover_head(); !recovered) return recovered;
   needs_resume_ = false;
   return ok_status();
 }
@@ -407,6 +464,7 @@ Status EventStore::Impl::resume_after_write_error() {
 // Decides every request of the group against the committed state plus the
 // group's earlier requests, writes one batch with one sync, then answers.
 void EventStore::Impl::commit_group(std::vector<std::unique_ptr<Pending>>& group) {
+  const auto build_start = std::chrono::steady_clock::now();
   std::vector<Outcome> outcomes(group.size());
   if (needs_resume_) {
     if (auto resumed = resume_after_write_error(); !resumed) {
@@ -524,6 +582,7 @@ void EventStore::Impl::commit_group(std::vector<std::unique_ptr<Pending>>& group
   }
 
   bool committed = true;
+  const auto write_start = std::chrono::steady_clock::now();
   if (wrote_anything) {
     head.recorded_at_us = recorded_at;
     batch.Put(meta_, keys::kHeadKey, keys::encode_head(head));
@@ -542,10 +601,20 @@ void EventStore::Impl::commit_group(std::vector<std::unique_ptr<Pending>>& group
       for (auto& [stream_id, version] : overlay) version_cache_[stream_id] = version;
       {
         std::lock_guard lock(head_mutex_);
+        stats_.events += head.position - head_.position;
         head_ = head;
       }
       head_changed_.notify_all();
     }
+  }
+  {
+    const auto write_end = std::chrono::steady_clock::now();
+    using std::chrono::duration_cast, std::chrono::microseconds;
+    std::lock_guard lock(head_mutex_);
+    stats_.groups += wrote_anything ? 1 : 0;
+    stats_.appends += group.size();
+    stats_.build_micros += static_cast<std::uint64_t>(duration_cast<microseconds>(write_start - build_start).count());
+    stats_.write_micros += static_cast<std::uint64_t>(duration_cast<microseconds>(write_end - write_start).count());
   }
 
   for (std::size_t index = 0; index < group.size(); ++index) {
@@ -568,6 +637,11 @@ void EventStore::Impl::commit_group(std::vector<std::unique_ptr<Pending>>& group
 }
 
 Result<RecordView> EventStore::Impl::read_at(std::uint64_t position) const {
+  std::shared_lock lock(db_mutex_);
+  return read_at_locked(position);
+}
+
+Result<RecordView> EventStore::Impl::read_at_locked(std::uint64_t position) const {
   std::string value;
   rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), log_, keys::position_key(position), &value);
   if (status.IsNotFound()) return Error{"not_found", "position", "no record at position " + std::to_string(position)};
@@ -580,6 +654,7 @@ Result<std::vector<RecordView>> EventStore::Impl::read_all(std::uint64_t from, s
   max_count = std::min(max_count, options_.limits.max_read_batch);
   const std::uint64_t head_position = head().position;
   if (from > head_position || max_count == 0) return records;
+  std::shared_lock lock(db_mutex_);
   records.reserve(std::min<std::uint64_t>(max_count, head_position - std::max<std::uint64_t>(from, 1) + 1));
   rocksdb::ReadOptions read_options;
   const std::string upper = keys::position_key(head_position + 1);  // only committed records
@@ -604,6 +679,7 @@ Result<std::vector<RecordView>> EventStore::Impl::read_stream(const std::string&
                                                               Direction direction, std::size_t max_count) const {
   std::vector<RecordView> records;
   max_count = std::min(max_count, options_.limits.max_read_batch);
+  std::shared_lock lock(db_mutex_);
   const std::string prefix = keys::stream_index_prefix(stream_id);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_));
   if (direction == Direction::kForward) {
@@ -616,7 +692,7 @@ Result<std::vector<RecordView>> EventStore::Impl::read_stream(const std::string&
          bytes < options_.limits.max_read_batch_bytes) {
     auto position = keys::read_u64(it->value().ToStringView());
     if (!position) return Error{"corruption", "stream_index", "malformed stream index entry"};
-    auto record = read_at(*position);
+    auto record = read_at_locked(*position);
     if (!record) return record.error();
     if (record->stream_id() != stream_id) {
       return Error{"corruption", "stream_index", "stream index points to a record of another stream"};
@@ -630,6 +706,7 @@ Result<std::vector<RecordView>> EventStore::Impl::read_stream(const std::string&
 }
 
 Result<std::uint64_t> EventStore::Impl::stream_version(const std::string& stream_id) const {
+  std::shared_lock lock(db_mutex_);
   std::string value;
   rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), heads_, stream_id, &value);
   if (status.IsNotFound()) return std::uint64_t{0};
@@ -640,6 +717,7 @@ Result<std::uint64_t> EventStore::Impl::stream_version(const std::string& stream
 }
 
 Result<std::vector<StreamHead>> EventStore::Impl::stream_heads(const std::string& after, std::size_t max_count) const {
+  std::shared_lock lock(db_mutex_);
   std::vector<StreamHead> heads;
   max_count = std::min(max_count, options_.limits.max_read_batch);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), heads_));
@@ -704,6 +782,7 @@ Result<std::vector<StreamHead>> EventStore::stream_heads(const std::string& afte
   return impl_->stream_heads(after_stream_id, max_count);
 }
 Head EventStore::head() const { return impl_->head(); }
+WriteStats EventStore::write_stats() const { return impl_->write_stats(); }
 std::unique_ptr<Subscription> EventStore::subscribe(std::uint64_t from_position) {
   return std::make_unique<Subscription>(*this, from_position);
 }

@@ -142,7 +142,11 @@ double spine_append_rate(const fs::path& dir, const std::string& payload, std::s
     if (!result) throw std::runtime_error(result.error().to_string());
     events += batch;
   }
-  return static_cast<double>(events) / elapsed_seconds(start);
+  const double rate = static_cast<double>(events) / elapsed_seconds(start);
+  const auto stats = log.write_stats();
+  fmt::print(stderr, "  batch {}: {} groups, build {} us, write {} us\n", batch, stats.groups, stats.build_micros,
+             stats.write_micros);
+  return rate;
 }
 
 struct ConcurrentFigures {
@@ -182,6 +186,10 @@ ConcurrentFigures spine_concurrent_rate(const fs::path& dir, const std::string& 
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   stop = true;
   for (auto& thread : threads) thread.join();
+  const auto stats = log.write_stats();
+  fmt::print(stderr, "  {} appenders: {} appends in {} groups ({:.1f} per group), build {} us, write {} us\n", appenders,
+             stats.appends, stats.groups, stats.groups ? double(stats.appends) / double(stats.groups) : 0.0,
+             stats.build_micros, stats.write_micros);
   ConcurrentFigures figures;
   figures.events_per_second = static_cast<double>(events.load()) / elapsed_seconds(start);
   for (auto& per_thread : latencies) {

@@ -79,6 +79,15 @@ struct StreamHead {
 
 enum class Direction { kForward, kBackward };
 
+// Counters of the write path since open (for metrics and benchmarks).
+struct WriteStats {
+  std::uint64_t groups = 0;         // RocksDB writes (one sync each)
+  std::uint64_t appends = 0;        // appends answered (accepted, refused or deduplicated)
+  std::uint64_t events = 0;         // events committed
+  std::uint64_t write_micros = 0;   // time spent in RocksDB Write (WAL + sync)
+  std::uint64_t build_micros = 0;   // time spent deciding and building groups
+};
+
 struct Options {
   Limits limits;
   bool sync = true;                      // false only for tests that measure without fsync
@@ -120,6 +129,8 @@ class EventStore {
 
   // The last committed record's position and hash.
   Head head() const;
+
+  WriteStats write_stats() const;
 
   // A pull subscription: catch-up from `from_position`, then live (see subscription.h).
   std::unique_ptr<Subscription> subscribe(std::uint64_t from_position);
