@@ -59,7 +59,7 @@ bool ChainVerifier::check_end(std::uint64_t expected_head_position, const Digest
 Result<VerifyReport> verify_store(const std::string& dir) {
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), keys::kLogFamily, keys::kStreamsFamily,
-                           keys::kHeadsFamily, keys::kCommandsFamily, keys::kMetaFamily}) {
+                           keys::kCommandsFamily, keys::kMetaFamily}) {
     families.emplace_back(name, rocksdb::ColumnFamilyOptions());
   }
   rocksdb::Options options;
@@ -90,7 +90,7 @@ Result<VerifyReport> verify_store(const std::string& dir) {
     }
   }
   std::string head_value;
-  status = db->Get(rocksdb::ReadOptions(), handles[5], keys::kHeadKey, &head_value);
+  status = db->Get(rocksdb::ReadOptions(), handles[4], keys::kHeadKey, &head_value);
   Head head;
   if (status.ok()) {
     if (auto decoded = keys::decode_head(head_value)) head = *decoded;

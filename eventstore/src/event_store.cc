@@ -47,21 +47,23 @@ Error invalid(std::string code, std::string field, std::string message) {
 
 // A name (stream id, event type, command id, actor) must be non-empty unless
 // optional, within `max` bytes, and free of control characters (NUL included,
-// which the stream index uses as its separator).
-std::optional<Error> check_name(std::string_view value, std::size_t max, const std::string& field,
-                                 const std::string& code, bool required) {
+// which the stream index uses as its separator). Returns the broken rule.
+std::optional<std::string> name_problem(std::string_view value, std::size_t max, bool required) {
   if (value.empty()) {
     if (!required) return std::nullopt;
-    return invalid(code, field, field + " must not be empty");
+    return std::string("must not be empty");
   }
   if (value.size() > max) {
-    return invalid(code, field, field + " is " + std::to_string(value.size()) + " bytes; the limit is " +
-                                    std::to_string(max));
+    return "is " + std::to_string(value.size()) + " bytes; the limit is " + std::to_string(max);
   }
   for (unsigned char c : value) {
-    if (c < 0x20 || c == 0x7f) return invalid(code, field, field + " must not contain control characters");
+    if (c < 0x20 || c == 0x7f) return std::string("must not contain control characters");
   }
   return std::nullopt;
+}
+
+std::string indexed(const char* list, std::size_t index, const char* member) {
+  return std::string(list) + "[" + std::to_string(index) + "]." + member;
 }
 
 EventId random_event_id(std::mt19937_64& rng) {
@@ -157,6 +159,7 @@ class EventStore::Impl {
   Status resume_after_write_error();
   Status open_db(bool read_only);
   void close_db();
+  Result<std::uint64_t> stream_head_locked(std::string_view stream_id) const;
 
   std::string dir_;
   Options options_;
@@ -169,7 +172,6 @@ class EventStore::Impl {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* log_ = nullptr;
   rocksdb::ColumnFamilyHandle* streams_ = nullptr;
-  rocksdb::ColumnFamilyHandle* heads_ = nullptr;
   rocksdb::ColumnFamilyHandle* commands_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
 
@@ -240,7 +242,6 @@ Status EventStore::Impl::open_db(bool read_only) {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
       {keys::kLogFamily, log_family},
       {keys::kStreamsFamily, rocksdb::ColumnFamilyOptions()},
-      {keys::kHeadsFamily, point_lookup_family},
       {keys::kCommandsFamily, point_lookup_family},
       {keys::kMetaFamily, rocksdb::ColumnFamilyOptions()},
   };
@@ -252,9 +253,8 @@ Status EventStore::Impl::open_db(bool read_only) {
   db_.reset(raw);
   log_ = handles_[1];
   streams_ = handles_[2];
-  heads_ = handles_[3];
-  commands_ = handles_[4];
-  meta_ = handles_[5];
+  commands_ = handles_[3];
+  meta_ = handles_[4];
   return ok_status();
 }
 
@@ -328,8 +328,12 @@ void EventStore::Impl::close() {
 
 std::optional<Error> EventStore::Impl::validate(const AppendRequest& request, std::size_t& payload_bytes) const {
   const Limits& limits = options_.limits;
-  if (auto e = check_name(request.command_id, limits.max_name_bytes, "command_id", "invalid_command_id", true)) return e;
-  if (auto e = check_name(request.actor, limits.max_name_bytes, "actor", "invalid_actor", true)) return e;
+  if (auto rule = name_problem(request.command_id, limits.max_name_bytes, true)) {
+    return invalid("invalid_command_id", "command_id", "command_id " + *rule);
+  }
+  if (auto rule = name_problem(request.actor, limits.max_name_bytes, true)) {
+    return invalid("invalid_actor", "actor", "actor " + *rule);
+  }
   if (request.events.empty()) return invalid("empty_append", "events", "an append must carry at least one event");
   if (request.events.size() > limits.max_events_per_append) {
     return invalid("too_many_events", "events",
@@ -341,32 +345,45 @@ std::optional<Error> EventStore::Impl::validate(const AppendRequest& request, st
                    std::to_string(request.expectations.size()) + " streams in one append; the limit is " +
                        std::to_string(limits.max_streams_per_append));
   }
-  std::unordered_set<std::string_view> named;
   for (std::size_t i = 0; i < request.expectations.size(); ++i) {
-    const auto& expectation = request.expectations[i];
-    const std::string field = "expectations[" + std::to_string(i) + "].stream_id";
-    if (auto e = check_name(expectation.stream_id, limits.max_stream_id_bytes, field, "invalid_stream_id", true)) return e;
-    if (!named.insert(expectation.stream_id).second) {
-      return invalid("duplicate_stream", field, "stream '" + expectation.stream_id + "' is named twice");
+    const auto& stream_id = request.expectations[i].stream_id;
+    if (auto rule = name_problem(stream_id, limits.max_stream_id_bytes, true)) {
+      return invalid("invalid_stream_id", indexed("expectations", i, "stream_id"), "stream_id " + *rule);
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (request.expectations[j].stream_id == stream_id) {
+        return invalid("duplicate_stream", indexed("expectations", i, "stream_id"),
+                       "stream '" + stream_id + "' is named twice");
+      }
     }
   }
   payload_bytes = 0;
+  const std::string* last_checked_stream = nullptr;  // events usually come in runs of one stream
   for (std::size_t i = 0; i < request.events.size(); ++i) {
     const auto& event = request.events[i];
-    const std::string prefix = "events[" + std::to_string(i) + "].";
-    if (auto e = check_name(event.stream_id, limits.max_stream_id_bytes, prefix + "stream_id", "invalid_stream_id", true)) return e;
-    if (auto e = check_name(event.event_type, limits.max_name_bytes, prefix + "event_type", "invalid_event_type", true)) return e;
-    if (auto e = check_name(event.causation_id, limits.max_name_bytes, prefix + "causation_id", "invalid_causation_id", false)) return e;
+    if (auto rule = name_problem(event.event_type, limits.max_name_bytes, true)) {
+      return invalid("invalid_event_type", indexed("events", i, "event_type"), "event_type " + *rule);
+    }
+    if (auto rule = name_problem(event.causation_id, limits.max_name_bytes, false)) {
+      return invalid("invalid_causation_id", indexed("events", i, "causation_id"), "causation_id " + *rule);
+    }
     if (event.payload.size() > limits.max_event_bytes) {
-      return invalid("event_too_large", prefix + "payload",
+      return invalid("event_too_large", indexed("events", i, "payload"),
                      "payload is " + std::to_string(event.payload.size()) + " bytes; the limit is " +
                          std::to_string(limits.max_event_bytes));
     }
-    if (!named.contains(event.stream_id)) {
-      return invalid("missing_expectation", prefix + "stream_id",
+    payload_bytes += event.payload.size();
+    if (last_checked_stream != nullptr && *last_checked_stream == event.stream_id) continue;
+    if (auto rule = name_problem(event.stream_id, limits.max_stream_id_bytes, true)) {
+      return invalid("invalid_stream_id", indexed("events", i, "stream_id"), "stream_id " + *rule);
+    }
+    const bool named = std::any_of(request.expectations.begin(), request.expectations.end(),
+                                   [&](const StreamExpectation& e) { return e.stream_id == event.stream_id; });
+    if (!named) {
+      return invalid("missing_expectation", indexed("events", i, "stream_id"),
                      "stream '" + event.stream_id + "' is written but has no expected version");
     }
-    payload_bytes += event.payload.size();
+    last_checked_stream = &event.stream_id;
   }
   if (payload_bytes > limits.max_append_bytes) {
     return invalid("append_too_large", "events",
@@ -423,13 +440,22 @@ Result<std::uint64_t> EventStore::Impl::current_version(
     const std::string& stream_id, const std::unordered_map<std::string, std::uint64_t>& overlay) {
   if (auto it = overlay.find(stream_id); it != overlay.end()) return it->second;
   if (auto it = version_cache_.find(stream_id); it != version_cache_.end()) return it->second;
-  std::string value;
-  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), heads_, stream_id, &value);
-  if (status.IsNotFound()) return std::uint64_t{0};
-  if (!status.ok()) return from_rocks(status, "reading the head of " + stream_id);
-  auto version = keys::read_u64(value);
-  if (!version) return Error{"corruption", "stream_id", "head of stream '" + stream_id + "' is malformed"};
-  return *version;
+  return stream_head_locked(stream_id);
+}
+
+// The stream's head version: the end of its last run in the stream index.
+Result<std::uint64_t> EventStore::Impl::stream_head_locked(std::string_view stream_id) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_));
+  it->SeekForPrev(keys::stream_index_last_key(stream_id));
+  if (!it->status().ok()) return from_rocks(it->status(), "reading the head of " + std::string(stream_id));
+  const std::string prefix = keys::stream_index_prefix(stream_id);
+  if (!it->Valid() || !it->key().starts_with(prefix)) return std::uint64_t{0};
+  auto first = keys::read_u64(it->key().ToStringView(), prefix.size());
+  const std::size_t count = it->value().size() / 8;
+  if (!first || count == 0 || it->value().size() % 8 != 0) {
+    return Error{"corruption", "stream_index", "malformed index entry of stream '" + std::string(stream_id) + "'"};
+  }
+  return *first + count - 1;
 }
 
 // After a failed write RocksDB refuses writes until resumed. Resume() covers
@@ -535,11 +561,29 @@ void EventStore::Impl::commit_group(std::vector<std::unique_ptr<Pending>>& group
     // Accepted: assign positions and versions, chain and stage the records.
     AppendResult result;
     result.first_position = head.position + 1;
-    std::vector<std::string> written_order;
-    std::unordered_map<std::string, StreamWrite> writes;
+    struct Run {
+      const std::string* stream_id;
+      std::uint64_t first_version;
+      std::uint64_t last_version;
+      std::string positions;  // the stream index value
+    };
+    std::vector<Run> runs;  // one per written stream, in first-write order
+    Run* run = nullptr;
+    char position_key[8];
     for (const NewEvent& event : request.events) {
+      if (run == nullptr || *run->stream_id != event.stream_id) {
+        run = nullptr;
+        for (auto& existing : runs) {
+          if (*existing.stream_id == event.stream_id) run = &existing;
+        }
+        if (run == nullptr) {
+          const std::uint64_t current = versions[event.stream_id];
+          runs.push_back(Run{&event.stream_id, current + 1, current, {}});
+          run = &runs.back();
+        }
+      }
       const std::uint64_t position = ++head.position;
-      const std::uint64_t version = ++versions[event.stream_id];
+      const std::uint64_t version = ++run->last_version;
       codec::RecordFields fields;
       fields.position = position;
       fields.stream_id = event.stream_id;
@@ -556,23 +600,18 @@ void EventStore::Impl::commit_group(std::vector<std::unique_ptr<Pending>>& group
       fields.prev_hash = head.hash;
       const Digest hash = codec::hash_fields(fields);
       codec::build_record(builder_, fields, hash);
-      const std::string position_key = keys::position_key(position);
-      batch.Put(log_, position_key,
+      std::uint64_t big_endian = position;
+      for (int b = 7; b >= 0; --b, big_endian >>= 8) position_key[b] = static_cast<char>(big_endian & 0xff);
+      batch.Put(log_, rocksdb::Slice(position_key, 8),
                 rocksdb::Slice(reinterpret_cast<const char*>(builder_.GetBufferPointer()), builder_.GetSize()));
-      batch.Put(streams_, keys::stream_index_key(event.stream_id, version), position_key);
+      run->positions.append(position_key, 8);
       head.hash = hash;
-
-      auto [it, inserted] = writes.try_emplace(event.stream_id, StreamWrite{event.stream_id, version, version});
-      if (inserted) written_order.push_back(event.stream_id);
-      it->second.last_version = version;
     }
     result.last_position = head.position;
-    for (const auto& stream_id : written_order) {
-      std::string version_value;
-      keys::append_u64(version_value, writes[stream_id].last_version);
-      batch.Put(heads_, stream_id, version_value);
-      overlay[stream_id] = writes[stream_id].last_version;
-      result.streams.push_back(writes[stream_id]);
+    for (const Run& written : runs) {
+      batch.Put(streams_, keys::stream_run_key(*written.stream_id, written.first_version), written.positions);
+      overlay[*written.stream_id] = written.last_version;
+      result.streams.push_back(StreamWrite{*written.stream_id, written.first_version, written.last_version});
     }
     batch.Put(commands_, request.command_id, keys::encode_append_result(result));
     group_commands.emplace(request.command_id, index);
@@ -682,23 +721,32 @@ Result<std::vector<RecordView>> EventStore::Impl::read_stream(const std::string&
   std::shared_lock lock(db_mutex_);
   const std::string prefix = keys::stream_index_prefix(stream_id);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_));
-  if (direction == Direction::kForward) {
-    it->Seek(keys::stream_index_key(stream_id, from_version));
-  } else {
-    it->SeekForPrev(keys::stream_index_key(stream_id, from_version));
+  // The run holding `from_version` starts at or before it.
+  it->SeekForPrev(keys::stream_run_key(stream_id, from_version));
+  if (direction == Direction::kForward && (!it->Valid() || !it->key().starts_with(prefix))) {
+    it->Seek(keys::stream_run_key(stream_id, from_version));
   }
   std::size_t bytes = 0;
-  while (it->Valid() && it->key().starts_with(prefix) && records.size() < max_count &&
-         bytes < options_.limits.max_read_batch_bytes) {
-    auto position = keys::read_u64(it->value().ToStringView());
-    if (!position) return Error{"corruption", "stream_index", "malformed stream index entry"};
-    auto record = read_at_locked(*position);
-    if (!record) return record.error();
-    if (record->stream_id() != stream_id) {
-      return Error{"corruption", "stream_index", "stream index points to a record of another stream"};
+  auto full = [&] { return records.size() >= max_count || bytes >= options_.limits.max_read_batch_bytes; };
+  while (it->Valid() && it->key().starts_with(prefix) && !full()) {
+    auto first_version = keys::read_u64(it->key().ToStringView(), prefix.size());
+    const std::string_view positions = it->value().ToStringView();
+    if (!first_version || positions.empty() || positions.size() % 8 != 0) {
+      return Error{"corruption", "stream_index", "malformed index entry of stream '" + stream_id + "'"};
     }
-    bytes += record->bytes().size();
-    records.push_back(std::move(*record));
+    const std::size_t count = positions.size() / 8;
+    for (std::size_t step = 0; step < count && !full(); ++step) {
+      const std::size_t i = direction == Direction::kForward ? step : count - 1 - step;
+      const std::uint64_t version = *first_version + i;
+      if (direction == Direction::kForward ? version < from_version : version > from_version) continue;
+      auto record = read_at_locked(*keys::read_u64(positions, i * 8));
+      if (!record) return record.error();
+      if (record->stream_id() != stream_id || record->stream_version() != version) {
+        return Error{"corruption", "stream_index", "stream index of '" + stream_id + "' points to another record"};
+      }
+      bytes += record->bytes().size();
+      records.push_back(std::move(*record));
+    }
     if (direction == Direction::kForward) it->Next(); else it->Prev();
   }
   if (!it->status().ok()) return from_rocks(it->status(), "reading stream " + stream_id);
@@ -707,26 +755,24 @@ Result<std::vector<RecordView>> EventStore::Impl::read_stream(const std::string&
 
 Result<std::uint64_t> EventStore::Impl::stream_version(const std::string& stream_id) const {
   std::shared_lock lock(db_mutex_);
-  std::string value;
-  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), heads_, stream_id, &value);
-  if (status.IsNotFound()) return std::uint64_t{0};
-  if (!status.ok()) return from_rocks(status, "reading the head of " + stream_id);
-  auto version = keys::read_u64(value);
-  if (!version) return Error{"corruption", "stream_id", "head of stream '" + stream_id + "' is malformed"};
-  return *version;
+  return stream_head_locked(stream_id);
 }
 
 Result<std::vector<StreamHead>> EventStore::Impl::stream_heads(const std::string& after, std::size_t max_count) const {
-  std::shared_lock lock(db_mutex_);
   std::vector<StreamHead> heads;
   max_count = std::min(max_count, options_.limits.max_read_batch);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), heads_));
-  it->Seek(after);
-  if (it->Valid() && !after.empty() && it->key() == rocksdb::Slice(after)) it->Next();
-  for (; it->Valid() && heads.size() < max_count; it->Next()) {
-    auto version = keys::read_u64(it->value().ToStringView());
-    if (!version) return Error{"corruption", "heads", "malformed stream head"};
-    heads.push_back(StreamHead{it->key().ToString(), *version});
+  std::shared_lock lock(db_mutex_);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_));
+  it->Seek(after.empty() ? std::string() : keys::stream_index_next_stream(after));
+  while (it->Valid() && heads.size() < max_count) {
+    const std::string_view key = it->key().ToStringView();
+    const auto separator = key.find('\0');
+    if (separator == std::string_view::npos) return Error{"corruption", "stream_index", "malformed index key"};
+    std::string stream_id(key.substr(0, separator));
+    auto version = stream_head_locked(stream_id);
+    if (!version) return version.error();
+    it->Seek(keys::stream_index_next_stream(stream_id));
+    heads.push_back(StreamHead{std::move(stream_id), *version});
   }
   if (!it->status().ok()) return from_rocks(it->status(), "listing stream heads");
   return heads;

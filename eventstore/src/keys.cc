@@ -37,9 +37,19 @@ std::string stream_index_prefix(std::string_view stream_id) {
   return key;
 }
 
-std::string stream_index_key(std::string_view stream_id, std::uint64_t version) {
+std::string stream_run_key(std::string_view stream_id, std::uint64_t first_version) {
   std::string key = stream_index_prefix(stream_id);
-  append_u64(key, version);
+  append_u64(key, first_version);
+  return key;
+}
+
+std::string stream_index_last_key(std::string_view stream_id) {
+  return stream_run_key(stream_id, UINT64_MAX);
+}
+
+std::string stream_index_next_stream(std::string_view stream_id) {
+  std::string key(stream_id);
+  key.push_back('\x01');
   return key;
 }
 

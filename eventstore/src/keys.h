@@ -13,7 +13,6 @@ namespace spine::store::keys {
 
 inline constexpr const char* kLogFamily = "log";
 inline constexpr const char* kStreamsFamily = "streams";
-inline constexpr const char* kHeadsFamily = "heads";
 inline constexpr const char* kCommandsFamily = "commands";
 inline constexpr const char* kMetaFamily = "meta";
 inline constexpr const char* kHeadKey = "head";
@@ -26,9 +25,16 @@ std::optional<std::uint64_t> read_u64(std::string_view in, std::size_t offset = 
 std::string position_key(std::uint64_t position);
 std::optional<std::uint64_t> parse_position_key(std::string_view key);
 
-// stream id, a NUL separator (stream ids never hold NUL), big-endian version.
-std::string stream_index_key(std::string_view stream_id, std::uint64_t version);
+// Stream index: one entry per stream per append (a "run"). Key: stream id, a
+// NUL separator (stream ids never hold NUL), the run's first version
+// (big-endian). Value: the global positions of the run's events, 8 bytes
+// big-endian each, in version order.
+std::string stream_run_key(std::string_view stream_id, std::uint64_t first_version);
 std::string stream_index_prefix(std::string_view stream_id);
+// The key after every run of the stream (SeekForPrev target for its head).
+std::string stream_index_last_key(std::string_view stream_id);
+// The smallest key past every run of the stream (Seek target for the next stream).
+std::string stream_index_next_stream(std::string_view stream_id);
 
 std::string encode_head(const Head& head);
 std::optional<Head> decode_head(std::string_view value);

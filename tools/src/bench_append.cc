@@ -215,7 +215,7 @@ void fill_store(const fs::path& dir, const std::string& payload, std::size_t cou
 }
 
 double raw_scan_rate(const fs::path& dir) {
-  auto raw = open_raw(dir, true, {rocksdb::kDefaultColumnFamilyName, "log", "streams", "heads", "commands", "meta"});
+  auto raw = open_raw(dir, true, {rocksdb::kDefaultColumnFamilyName, "log", "streams", "commands", "meta"});
   const auto start = Clock::now();
   std::uint64_t records = 0, bytes = 0;
   std::unique_ptr<rocksdb::Iterator> it(raw->db->NewIterator(rocksdb::ReadOptions(), raw->log));
