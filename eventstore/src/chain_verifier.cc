@@ -8,7 +8,7 @@
 
 namespace spine::store {
 
-bool ChainVerifier::fail(std::uint64_t position, std::string reason) {
+bool ChainVerifier::reject(std::uint64_t position, std::string reason) {
   report_.ok = false;
   report_.bad_position = position;
   report_.reason = std::move(reason);
@@ -19,18 +19,18 @@ bool ChainVerifier::check(std::uint64_t key_position, const std::string& bytes) 
   if (!report_.ok) return false;
   const std::uint64_t expected = report_.head_position + 1;
   if (key_position != expected) {
-    return fail(expected, "record " + std::to_string(expected) + " is missing (next stored is " +
+    return reject(expected, "record " + std::to_string(expected) + " is missing (next stored is " +
                               std::to_string(key_position) + ")");
   }
   auto record = RecordView::parse(bytes, key_position);
-  if (!record) return fail(key_position, record.error().message);
+  if (!record) return reject(key_position, record.error().message);
   if (record->prev_hash() != prev_hash_) {
-    return fail(key_position, "previous-hash link does not match the hash of record " +
+    return reject(key_position, "previous-hash link does not match the hash of record " +
                                   std::to_string(key_position - 1));
   }
   const Digest computed = record->compute_hash();
   if (computed != record->hash()) {
-    return fail(key_position, "content does not match its hash (stored " + to_hex(record->hash()) +
+    return reject(key_position, "content does not match its hash (stored " + to_hex(record->hash()) +
                                   ", computed " + to_hex(computed) + ")");
   }
   prev_hash_ = computed;
@@ -44,14 +44,14 @@ bool ChainVerifier::check_end(std::uint64_t expected_head_position, const Digest
   if (!report_.ok) return false;
   if (report_.head_position != expected_head_position) {
     if (report_.head_position < expected_head_position) {
-      return fail(report_.head_position + 1, "log ends at position " + std::to_string(report_.head_position) +
+      return reject(report_.head_position + 1, "log ends at position " + std::to_string(report_.head_position) +
                                                  " but the head marker says " + std::to_string(expected_head_position));
     }
-    return fail(expected_head_position + 1, "records stored past the head marker " +
+    return reject(expected_head_position + 1, "records stored past the head marker " +
                                                 std::to_string(expected_head_position));
   }
   if (report_.head_hash != expected_head_hash) {
-    return fail(report_.head_position, "the last record's hash differs from the head marker's");
+    return reject(report_.head_position, "the last record's hash differs from the head marker's");
   }
   return true;
 }
@@ -79,7 +79,7 @@ Result<VerifyReport> verify_store(const std::string& dir) {
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       auto position = keys::parse_position_key(it->key().ToStringView());
       if (!position) {
-        verifier.check(verifier.report().head_position + 1 + 0, std::string());
+        verifier.reject(verifier.report().head_position + 1, "a log key is not an 8-byte position");
         break;
       }
       if (!verifier.check(*position, it->value().ToString())) break;

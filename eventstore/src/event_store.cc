@@ -18,7 +18,6 @@
 #include <shared_mutex>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "keys.h"
 #include "record_codec.h"
@@ -620,7 +619,7 @@ void EventStore::Impl::commit_group(std::vector<std::unique_ptr<Pending>>& group
     wrote_anything = true;
   }
 
-  bool committed = true;
+  std::optional<Error> write_error;
   const auto write_start = std::chrono::steady_clock::now();
   if (wrote_anything) {
     head.recorded_at_us = recorded_at;
@@ -629,11 +628,10 @@ void EventStore::Impl::commit_group(std::vector<std::unique_ptr<Pending>>& group
     write_options.sync = options_.sync;
     rocksdb::Status status = db_->Write(write_options, &batch);
     if (!status.ok()) {
-      committed = false;
       needs_resume_ = true;
-      const Error error = from_rocks(status, "writing the log");
+      write_error = from_rocks(status, "writing the log");
       for (auto& outcome : outcomes) {
-        if (outcome.written_in_batch) outcome.result = error;
+        if (outcome.written_in_batch) outcome.result = *write_error;
       }
     } else {
       if (version_cache_.size() + overlay.size() > kVersionCacheLimit) version_cache_.clear();
@@ -660,13 +658,14 @@ void EventStore::Impl::commit_group(std::vector<std::unique_ptr<Pending>>& group
     Outcome& outcome = outcomes[index];
     if (outcome.duplicate_of) {
       const Outcome& first = outcomes[*outcome.duplicate_of];
-      if (first.result->ok() && committed) {
+      // A repeat of a command decided earlier in this group shares its fate:
+      // the first's result (after the write failed, that is the write error).
+      if (first.result->ok()) {
         AppendResult repeat = first.result->value();
         repeat.deduplicated = true;
         group[index]->promise.set_value(std::move(repeat));
       } else {
-        group[index]->promise.set_value(first.result->ok() ? Result<AppendResult>(Error{"io_error", "", "write failed"})
-                                                           : Result<AppendResult>(first.result->error()));
+        group[index]->promise.set_value(first.result->error());
       }
       continue;
     }

@@ -28,10 +28,12 @@ class ChainVerifier {
   // Checks that the log ended where the store's head says it does.
   bool check_end(std::uint64_t expected_head_position, const Digest& expected_head_hash);
 
+  // Records a failure found outside check() (e.g. an unreadable key); returns false.
+  bool reject(std::uint64_t position, std::string reason);
+
   const VerifyReport& report() const { return report_; }
 
  private:
-  bool fail(std::uint64_t position, std::string reason);
   VerifyReport report_;
   Digest prev_hash_{};
 };

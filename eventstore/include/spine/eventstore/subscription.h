@@ -16,6 +16,7 @@ namespace spine::store {
 
 class EventStore;
 
+// Not thread-safe (one consumer per subscription); must not outlive its store.
 class Subscription {
  public:
   Subscription(EventStore& store, std::uint64_t from_position);
