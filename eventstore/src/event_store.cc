@@ -599,8 +599,7 @@ void EventStore::Impl::commit_group(std::vector<std::unique_ptr<Pending>>& group
       fields.prev_hash = head.hash;
       const Digest hash = codec::hash_fields(fields);
       codec::build_record(builder_, fields, hash);
-      std::uint64_t big_endian = position;
-      for (int b = 7; b >= 0; --b, big_endian >>= 8) position_key[b] = static_cast<char>(big_endian & 0xff);
+      keys::encode_u64(position_key, position);
       batch.Put(log_, rocksdb::Slice(position_key, 8),
                 rocksdb::Slice(reinterpret_cast<const char*>(builder_.GetBufferPointer()), builder_.GetSize()));
       run->positions.append(position_key, 8);

@@ -4,12 +4,16 @@
 
 namespace spine::store::keys {
 
-void append_u64(std::string& out, std::uint64_t value) {
-  char bytes[8];
+void encode_u64(char* out, std::uint64_t value) {
   for (int i = 7; i >= 0; --i) {
-    bytes[i] = static_cast<char>(value & 0xff);
+    out[i] = static_cast<char>(value & 0xff);
     value >>= 8;
   }
+}
+
+void append_u64(std::string& out, std::uint64_t value) {
+  char bytes[8];
+  encode_u64(bytes, value);
   out.append(bytes, 8);
 }
 

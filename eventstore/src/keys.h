@@ -19,6 +19,8 @@ inline constexpr const char* kHeadKey = "head";
 inline constexpr const char* kFormatKey = "format";
 inline constexpr const char* kFormatVersion = "spine-log-1";
 
+// Writes `value` big-endian into out[0..8): key order is numeric order.
+void encode_u64(char* out, std::uint64_t value);
 void append_u64(std::string& out, std::uint64_t value);  // big-endian
 std::optional<std::uint64_t> read_u64(std::string_view in, std::size_t offset = 0);
 
