@@ -184,6 +184,8 @@ class EventStore::Impl {
 
   // Owned by the writer thread only.
   static constexpr std::size_t kVersionCacheLimit = 1'000'000;
+  // Envelope, key and index bytes per event beyond its payload (a generous estimate).
+  static constexpr std::size_t kRecordOverheadEstimate = 256;
   std::unordered_map<std::string, std::uint64_t> version_cache_;
   bool needs_resume_ = false;
   std::mt19937_64 rng_{std::random_device{}()};
@@ -501,7 +503,12 @@ void EventStore::Impl::commit_group(std::vector<std::unique_ptr<Pending>>& group
   Head head = this->head();
   std::unordered_map<std::string, std::uint64_t> overlay;  // versions written by this group
   std::unordered_map<std::string_view, std::size_t> group_commands;
-  rocksdb::WriteBatch batch;
+  // Sized up front so that a large group is not copied as the batch grows.
+  std::size_t expected_bytes = 64;
+  for (const auto& pending : group) {
+    expected_bytes += pending->payload_bytes + pending->request.events.size() * kRecordOverheadEstimate;
+  }
+  rocksdb::WriteBatch batch(expected_bytes);
   const std::int64_t recorded_at = std::max(now_us(), head.recorded_at_us);
   bool wrote_anything = false;
 

@@ -19,15 +19,20 @@ constexpr std::string_view kHashDomainTag = "spine.record.v1";
 // extensions through OpenSSL.
 class Sha256 {
  public:
-  Sha256() : ctx_(EVP_MD_CTX_new()) {
-    if (ctx_ == nullptr) throw std::bad_alloc();
+  // The digest is fetched once: OpenSSL 3 would otherwise look the algorithm
+  // up again on every EVP_sha256() initialisation.
+  Sha256() : md_(EVP_MD_fetch(nullptr, "SHA256", nullptr)), ctx_(EVP_MD_CTX_new()) {
+    if (md_ == nullptr || ctx_ == nullptr) throw std::bad_alloc();
   }
-  ~Sha256() { EVP_MD_CTX_free(ctx_); }
+  ~Sha256() {
+    EVP_MD_CTX_free(ctx_);
+    EVP_MD_free(md_);
+  }
   Sha256(const Sha256&) = delete;
   Sha256& operator=(const Sha256&) = delete;
 
   void begin() {
-    [[maybe_unused]] int rc = EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr);
+    [[maybe_unused]] int rc = EVP_DigestInit_ex2(ctx_, md_, nullptr);
     assert(rc == 1);
   }
   void bytes(const void* data, std::size_t size) { EVP_DigestUpdate(ctx_, data, size); }
@@ -54,6 +59,7 @@ class Sha256 {
   }
 
  private:
+  EVP_MD* md_;
   EVP_MD_CTX* ctx_;
 };
 

@@ -242,6 +242,10 @@ double spine_scan_rate(const fs::path& dir) {
   return static_cast<double>(records) / elapsed_seconds(start);
 }
 
+bool selected(const BenchAppendArgs& args, const std::string& measure) {
+  return args.only.empty() || std::find(args.only.begin(), args.only.end(), measure) != args.only.end();
+}
+
 struct Row {
   std::string name;
   double spine = 0;
@@ -277,18 +281,21 @@ int run_bench_append(const BenchAppendArgs& args) {
   double p50 = 0, p99 = 0;
   try {
     for (std::size_t batch : {std::size_t{1}, std::size_t{100}, std::size_t{1000}}) {
+      if (!selected(args, "batch" + std::to_string(batch))) continue;
       std::vector<double> spine_runs, raw_runs;
       for (int r = 0; r < args.repeats; ++r) {
-        raw_runs.push_back(raw_append_rate(dirs.fresh("raw"), record, batch, args.seconds));
+        if (!args.skip_raw) raw_runs.push_back(raw_append_rate(dirs.fresh("raw"), record, batch, args.seconds));
         spine_runs.push_back(spine_append_rate(dirs.fresh("spine"), payload, batch, args.seconds));
       }
       rows.push_back({fmt::format("append, batch of {} (events/s)", batch), median(spine_runs), median(raw_runs), 0.7});
     }
-    {
+    if (selected(args, "concurrent")) {
       std::vector<double> spine_runs, raw_runs, all_latencies;
       for (int r = 0; r < args.repeats; ++r) {
-        raw_runs.push_back(raw_append_rate(dirs.fresh("raw"), record, static_cast<std::size_t>(args.appenders),
-                                           args.seconds));
+        if (!args.skip_raw) {
+          raw_runs.push_back(raw_append_rate(dirs.fresh("raw"), record, static_cast<std::size_t>(args.appenders),
+                                             args.seconds));
+        }
         auto figures = spine_concurrent_rate(dirs.fresh("spine"), payload, args.appenders, args.seconds);
         spine_runs.push_back(figures.events_per_second);
         all_latencies.insert(all_latencies.end(), figures.latencies_us.begin(), figures.latencies_us.end());
@@ -300,12 +307,12 @@ int run_bench_append(const BenchAppendArgs& args) {
                                   args.appenders),
                       median(spine_runs), median(raw_runs), 0.5});
     }
-    {
+    if (selected(args, "read")) {
       const fs::path dir = dirs.fresh("read");
       fill_store(dir, payload, args.read_events);
       std::vector<double> spine_runs, raw_runs;
       for (int r = 0; r < args.repeats; ++r) {
-        raw_runs.push_back(raw_scan_rate(dir));
+        if (!args.skip_raw) raw_runs.push_back(raw_scan_rate(dir));
         spine_runs.push_back(spine_scan_rate(dir));
       }
       rows.push_back({fmt::format("full-log read of {} events (events/s)", args.read_events), median(spine_runs),

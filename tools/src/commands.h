@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace spine::cli {
 
@@ -29,6 +30,8 @@ struct BenchAppendArgs {
   int appenders = 64;
   bool json = false;
   bool check = false;            // exit 4 when a ratio is below its target
+  std::vector<std::string> only; // measures to run (batch1 batch100 batch1000 concurrent read); empty: all
+  bool skip_raw = false;         // profile Spine alone (no ratios)
 };
 int run_bench_append(const BenchAppendArgs& args);
 
