@@ -117,6 +117,7 @@ class EventStore::Impl {
   Result<RecordView> read_at(std::uint64_t position) const;
   Result<RecordView> read_at_locked(std::uint64_t position) const;
   Result<std::uint64_t> stream_version(const std::string& stream_id) const;
+  Result<std::optional<AppendResult>> find_command(const std::string& command_id) const;
   Result<std::vector<StreamHead>> stream_heads(const std::string& after, std::size_t max_count) const;
 
   Head head() const {
@@ -763,6 +764,18 @@ Result<std::uint64_t> EventStore::Impl::stream_version(const std::string& stream
   return stream_head_locked(stream_id);
 }
 
+Result<std::optional<AppendResult>> EventStore::Impl::find_command(const std::string& command_id) const {
+  std::shared_lock lock(db_mutex_);
+  std::string stored;
+  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), commands_, command_id, &stored);
+  if (status.IsNotFound()) return std::optional<AppendResult>();
+  if (!status.ok()) return from_rocks(status, "looking up the command id");
+  auto first = keys::decode_append_result(stored);
+  if (!first) return Error{"corruption", "command_id", "stored result of this command is malformed"};
+  first->deduplicated = true;
+  return first;
+}
+
 Result<std::vector<StreamHead>> EventStore::Impl::stream_heads(const std::string& after, std::size_t max_count) const {
   std::vector<StreamHead> heads;
   max_count = std::min(max_count, options_.limits.max_read_batch);
@@ -827,6 +840,9 @@ Result<std::vector<RecordView>> EventStore::read_all(std::uint64_t from_position
 Result<RecordView> EventStore::read_at(std::uint64_t position) const { return impl_->read_at(position); }
 Result<std::uint64_t> EventStore::stream_version(const std::string& stream_id) const {
   return impl_->stream_version(stream_id);
+}
+Result<std::optional<AppendResult>> EventStore::find_command(const std::string& command_id) const {
+  return impl_->find_command(command_id);
 }
 Result<std::vector<StreamHead>> EventStore::stream_heads(const std::string& after_stream_id,
                                                          std::size_t max_count) const {

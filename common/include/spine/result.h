@@ -4,11 +4,21 @@
 #pragma once
 
 #include <cassert>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace spine {
+
+// One item of a refusal that concerns several things at once, e.g. each SKU
+// an order would oversell: `subject` (the SKU), what was asked and what there is.
+struct ErrorDetail {
+  std::string subject;
+  std::int64_t requested = 0;
+  std::int64_t available = 0;
+};
 
 // A refusal or failure. `code` is stable and machine-readable (snake_case,
 // documented in docs/); `field` names the offending input when there is one;
@@ -17,6 +27,7 @@ struct Error {
   std::string code;
   std::string field;
   std::string message;
+  std::vector<ErrorDetail> details = {};  // empty unless the refusal lists items
 
   std::string to_string() const {
     std::string text = code;

@@ -124,6 +124,9 @@ class EventStore {
 
   // Current head version of one stream (0: no such stream).
   Result<std::uint64_t> stream_version(const std::string& stream_id) const;
+  // The result of the command `command_id` if it was committed (with
+  // deduplicated = true), or nullopt.
+  Result<std::optional<AppendResult>> find_command(const std::string& command_id) const;
   // Stream heads in stream-id order, starting after `after_stream_id`.
   Result<std::vector<StreamHead>> stream_heads(const std::string& after_stream_id, std::size_t max_count) const;
 
