@@ -35,4 +35,16 @@ struct BenchAppendArgs {
 };
 int run_bench_append(const BenchAppendArgs& args);
 
+struct BenchOrdersArgs {
+  std::string work_dir;
+  double seconds = 3.0;
+  int repeats = 3;
+  int submitters = 64;
+  int products = 500;                       // 1-4 SKUs each
+  double target_orders_per_second = 50'000;
+  bool json = false;
+  bool check = false;                       // exit 4 below the target
+};
+int run_bench_orders(const BenchOrdersArgs& args);
+
 }  // namespace spine::cli

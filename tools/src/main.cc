@@ -32,6 +32,17 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"batch1", "batch100", "batch1000", "concurrent", "read"}));
   bench_append->add_flag("--skip-raw", bench.skip_raw, "Run Spine alone, without the raw ceiling (for profiling)");
 
+  spine::cli::BenchOrdersArgs orders;
+  auto* bench_orders = bench_cmd->add_subcommand("orders", "Place-order commands through the handler vs raw appends");
+  bench_orders->add_option("--dir", orders.work_dir, "Work directory for the stores (default: ./spine-bench-orders-PID)");
+  bench_orders->add_option("--seconds", orders.seconds, "Seconds per measurement")->check(CLI::Range(0.1, 600.0));
+  bench_orders->add_option("--repeats", orders.repeats, "Runs; medians are reported")->check(CLI::Range(1, 50));
+  bench_orders->add_option("--submitters", orders.submitters, "Concurrent submitters")->check(CLI::Range(1, 1024));
+  bench_orders->add_option("--products", orders.products, "Products in the catalog (1-4 SKUs each)")
+      ->check(CLI::Range(1, 100'000));
+  bench_orders->add_flag("--json", orders.json, "Print the figures as JSON");
+  bench_orders->add_flag("--check", orders.check, "Exit 4 when below 50,000 orders/s");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -40,5 +51,6 @@ int main(int argc, char** argv) {
   }
   if (*verify_cmd) return spine::cli::run_verify(verify);
   if (*bench_append) return spine::cli::run_bench_append(bench);
+  if (*bench_orders) return spine::cli::run_bench_orders(orders);
   return spine::cli::kExitUsage;
 }
