@@ -240,6 +240,7 @@ int run_bench_orders(const BenchOrdersArgs& args) {
   std::vector<double> handler_runs, raw_runs, latencies;
   std::uint64_t conflicts = 0, refused = 0;
   try {
+    fs::create_directories(root);
     for (int r = 0; r < args.repeats; ++r) {
       const fs::path handler_dir = root / fmt::format("handler-{}", r);
       const fs::path raw_dir = root / fmt::format("raw-{}", r);

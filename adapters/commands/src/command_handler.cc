@@ -220,18 +220,23 @@ Result<CommandOutcome> CommandHandler::handle(const CommandEnvelope& command) {
   if (command.body.type == shop::CommandBody::NONE) return refused(Error{"unknown_command", "command", "no command given"});
 
   // A command seen before answers its first result, whatever it carries now.
-  auto seen = store_.find_command(command.command_id);
-  if (!seen) return refused(seen.error());
-  if (seen->has_value()) {
-    counters_->deduplicated.fetch_add(1, std::memory_order_relaxed);
-    return CommandOutcome{std::move(**seen), {}, 0};
-  }
+  // The store deduplicates an accepted decision by itself; only a refusal
+  // (a retry that would now be refused, e.g. "order exists") needs a lookup,
+  // which keeps the common path free of an extra read.
+  auto first_result_or = [&](Error refusal) -> Result<CommandOutcome> {
+    auto seen = store_.find_command(command.command_id);
+    if (seen && seen->has_value()) {
+      counters_->deduplicated.fetch_add(1, std::memory_order_relaxed);
+      return CommandOutcome{std::move(**seen), {}, 0};
+    }
+    return refused(std::move(refusal));
+  };
 
   const std::int64_t occurred_at = command.occurred_at_us != 0 ? command.occurred_at_us : options_.clock();
   Error last_conflict;
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
     auto loaded = load(command, /*refresh=*/attempt > 1);
-    if (!loaded) return refused(loaded.error());
+    if (!loaded) return first_result_or(loaded.error());
     for (std::size_t i = 0; i < command.expectations.size(); ++i) {
       const store::StreamExpectation& wanted = command.expectations[i];
       const std::uint64_t actual = loaded->find(wanted.stream_id)->version;
@@ -239,13 +244,13 @@ Result<CommandOutcome> CommandHandler::handle(const CommandEnvelope& command) {
                            (wanted.expected.kind == store::ExpectedVersion::Kind::kNoStream && actual == 0) ||
                            (wanted.expected.kind == store::ExpectedVersion::Kind::kExact && actual == wanted.expected.version);
       if (!matches) {
-        return refused(Error{"wrong_expected_version", "expectations[" + std::to_string(i) + "]",
+        return first_result_or(Error{"wrong_expected_version", "expectations[" + std::to_string(i) + "]",
                              "stream '" + wanted.stream_id + "' is at version " + std::to_string(actual) +
                                  "; expected " + wanted.expected.to_string()});
       }
     }
     auto decision = domain::decide(command.body, *loaded, config_, occurred_at);
-    if (!decision) return refused(decision.error());
+    if (!decision) return first_result_or(decision.error());
 
     auto appended = store_.append(to_append(command, *loaded, *decision, occurred_at));
     if (appended) {
