@@ -47,4 +47,26 @@ struct BenchOrdersArgs {
 };
 int run_bench_orders(const BenchOrdersArgs& args);
 
+struct ServeArgs {
+  std::string data_dir = "./spine-data";
+  std::string kafka = "embedded";   // "embedded", "off", or a bootstrap list
+  std::string topic_prefix = "spine.";
+  int partitions = 6;
+  std::string config_path;          // empty: the built-in shop.toml
+  int sample_orders = 0;            // load a sample shop of this many orders at start
+  int status_interval_ms = 5000;
+};
+int run_serve(const ServeArgs& args);
+
+struct RelayArgs {
+  std::string data_dir;
+  std::string kafka;
+  std::string topic_prefix = "spine.";
+  std::string checkpoint_path;
+  int status_interval_ms = 5000;
+  int max_in_flight = 0;            // 0: the relay's default
+};
+// Publishes a stopped store's log to Kafka until every event is acknowledged.
+int run_relay(const RelayArgs& args);
+
 }  // namespace spine::cli

@@ -43,6 +43,31 @@ int main(int argc, char** argv) {
   bench_orders->add_flag("--json", orders.json, "Print the figures as JSON");
   bench_orders->add_flag("--check", orders.check, "Exit 4 when below 50,000 orders/s");
 
+  spine::cli::ServeArgs serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Run Spine: the store, the command handler and the Kafka relay");
+  serve_cmd->add_option("--data", serve.data_dir, "Store directory (created if missing)")->capture_default_str();
+  serve_cmd->add_option("--kafka", serve.kafka, "embedded (a mock cluster in this process), off, or host:port,...")
+      ->capture_default_str();
+  serve_cmd->add_option("--topic-prefix", serve.topic_prefix, "Prefix of the topic names")->capture_default_str();
+  serve_cmd->add_option("--partitions", serve.partitions, "Partitions per topic when Spine creates them")
+      ->check(CLI::Range(1, 1000));
+  serve_cmd->add_option("--config", serve.config_path, "Shop configuration (TOML); default: the built-in shop.toml");
+  serve_cmd->add_option("--sample-orders", serve.sample_orders, "Load a sample shop with this many orders at start")
+      ->check(CLI::Range(0, 1'000'000));
+  serve_cmd->add_option("--status-interval-ms", serve.status_interval_ms, "How often the relay logs its lag")
+      ->check(CLI::Range(100, 3'600'000));
+
+  spine::cli::RelayArgs relay_args;
+  auto* relay_cmd = app.add_subcommand("relay", "Publish a stopped store's log to Kafka, then exit");
+  relay_cmd->add_option("--data", relay_args.data_dir, "Store directory")->required();
+  relay_cmd->add_option("--kafka", relay_args.kafka, "Bootstrap servers host:port,...")->required();
+  relay_cmd->add_option("--topic-prefix", relay_args.topic_prefix, "Prefix of the topic names")->capture_default_str();
+  relay_cmd->add_option("--checkpoint", relay_args.checkpoint_path, "Checkpoint file (optional)");
+  relay_cmd->add_option("--status-interval-ms", relay_args.status_interval_ms, "How often the relay logs its lag")
+      ->check(CLI::Range(100, 3'600'000));
+  relay_cmd->add_option("--max-in-flight", relay_args.max_in_flight, "Messages in flight at most")
+      ->check(CLI::Range(1, 1'000'000));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -50,6 +75,8 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : spine::cli::kExitUsage;
   }
   if (*verify_cmd) return spine::cli::run_verify(verify);
+  if (*serve_cmd) return spine::cli::run_serve(serve);
+  if (*relay_cmd) return spine::cli::run_relay(relay_args);
   if (*bench_append) return spine::cli::run_bench_append(bench);
   if (*bench_orders) return spine::cli::run_bench_orders(orders);
   return spine::cli::kExitUsage;
