@@ -157,6 +157,31 @@ TEST_F(ServeEndToEnd, ThePythonExampleReadsEveryEventExactlyOnce) {
   expect_positions_once(positions, head);
 }
 
+TEST_F(ServeEndToEnd, SpineTailDecodesEveryEventToNdjsonThroughReflection) {
+  const std::string output =
+      run_capture(std::string(SPINE_BINARY) + " tail --kafka " + bootstrap + " --from-beginning --exit-at-end 2>&1");
+  std::vector<std::uint64_t> positions;
+  for (const std::string& line : lines_of(output)) {
+    auto event = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(event.is_discarded()) << line;
+    ASSERT_TRUE(event.contains("position")) << line;
+    positions.push_back(event["position"].get<std::uint64_t>());
+    EXPECT_TRUE(event["hash_ok"].get<bool>()) << line;
+    ASSERT_TRUE(event.contains("event")) << line;
+    EXPECT_EQ(event["event"]["body_type"], event["type"]) << line;  // the payload, rendered by reflection
+    if (event["type"] == "OrderPlaced") {
+      EXPECT_TRUE(event["event"]["body"].contains("lines")) << line;
+      EXPECT_EQ(event["actor"], "web-checkout");
+    }
+  }
+  expect_positions_once(positions, head);
+  // Only one family, by its short name.
+  const auto orders = lines_of(run_capture(std::string(SPINE_BINARY) + " tail --kafka " + bootstrap +
+                                           " --topic orders --from-beginning -e 2>/dev/null"));
+  ASSERT_FALSE(orders.empty());
+  for (const std::string& line : orders) EXPECT_EQ(nlohmann::json::parse(line)["topic"], "spine.orders");
+}
+
 // kill -9 of the relay process, several times, mid-stream.
 TEST(RelayCrash, KilledRepeatedlyMidStreamTheTopicsEndWithEveryEventExactlyOnce) {
   TempDir dir;

@@ -69,4 +69,13 @@ struct RelayArgs {
 // Publishes a stopped store's log to Kafka until every event is acknowledged.
 int run_relay(const RelayArgs& args);
 
+struct TailArgs {
+  std::string kafka;                 // bootstrap servers
+  std::string topic_prefix = "spine.";
+  std::vector<std::string> topics;   // families or full names; empty: all
+  bool from_beginning = false;       // else only new events
+  bool exit_at_end = false;          // stop once every partition is read to its end
+};
+int run_tail(const TailArgs& args);
+
 }  // namespace spine::cli

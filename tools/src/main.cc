@@ -68,6 +68,14 @@ int main(int argc, char** argv) {
   relay_cmd->add_option("--max-in-flight", relay_args.max_in_flight, "Messages in flight at most")
       ->check(CLI::Range(1, 1'000'000));
 
+  spine::cli::TailArgs tail;
+  auto* tail_cmd = app.add_subcommand("tail", "Print the events in Spine's Kafka topics as NDJSON");
+  tail_cmd->add_option("--kafka", tail.kafka, "Bootstrap servers host:port,...")->required();
+  tail_cmd->add_option("--topic", tail.topics, "Topic or family (orders, inventory, ...); repeatable; default: all");
+  tail_cmd->add_option("--topic-prefix", tail.topic_prefix, "Prefix of the topic names")->capture_default_str();
+  tail_cmd->add_flag("--from-beginning", tail.from_beginning, "Start at the oldest message instead of new ones");
+  tail_cmd->add_flag("-e,--exit-at-end", tail.exit_at_end, "Exit once every partition has been read to its end");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -76,6 +84,7 @@ int main(int argc, char** argv) {
   }
   if (*verify_cmd) return spine::cli::run_verify(verify);
   if (*serve_cmd) return spine::cli::run_serve(serve);
+  if (*tail_cmd) return spine::cli::run_tail(tail);
   if (*relay_cmd) return spine::cli::run_relay(relay_args);
   if (*bench_append) return spine::cli::run_bench_append(bench);
   if (*bench_orders) return spine::cli::run_bench_orders(orders);
