@@ -78,7 +78,8 @@ class ServeEndToEnd : public ::testing::Test {
   void SetUp() override {
     out = dir.str("serve.out");
     err = dir.str("serve.err");
-    pid = spawn({SPINE_BINARY, "serve", "--data", dir.str("data"), "--sample-orders", "40", "--status-interval-ms", "200"},
+    pid = spawn({SPINE_BINARY, "serve", "--data", dir.str("data"), "--sample-orders", "40", "--status-interval-ms", "200",
+                 "--metrics-file", dir.str("metrics.prom")},
                 out, err);
     const auto deadline = std::chrono::steady_clock::now() + 60s;
     while (slurp(out).find("ready") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
@@ -180,6 +181,20 @@ TEST_F(ServeEndToEnd, SpineTailDecodesEveryEventToNdjsonThroughReflection) {
                                            " --topic orders --from-beginning -e 2>/dev/null"));
   ASSERT_FALSE(orders.empty());
   for (const std::string& line : orders) EXPECT_EQ(nlohmann::json::parse(line)["topic"], "spine.orders");
+}
+
+TEST_F(ServeEndToEnd, TheRelaysLagAndPositionAreExportedAsPrometheusMetrics) {
+  const std::string published = "spine_relay{figure=\"published_position\"} " + std::to_string(head);
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (slurp(dir.str("metrics.prom")).find(published) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  const std::string metrics = slurp(dir.str("metrics.prom"));
+  EXPECT_NE(metrics.find(published), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("spine_relay{figure=\"lag_events\"} 0"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("spine_log_head_position " + std::to_string(head)), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("# TYPE spine_relay gauge"), std::string::npos);
+  EXPECT_NE(metrics.find("spine_commands_total{outcome=\"accepted\"}"), std::string::npos);
 }
 
 // kill -9 of the relay process, several times, mid-stream.

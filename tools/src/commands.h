@@ -55,6 +55,7 @@ struct ServeArgs {
   std::string config_path;          // empty: the built-in shop.toml
   int sample_orders = 0;            // load a sample shop of this many orders at start
   int status_interval_ms = 5000;
+  std::string metrics_file;         // Prometheus text, rewritten every status interval
 };
 int run_serve(const ServeArgs& args);
 

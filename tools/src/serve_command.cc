@@ -4,11 +4,14 @@
 #include <fmt/core.h>
 #include <signal.h>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 #include <sstream>
 
 #include "commands.h"
 #include "sample_shop.h"
+#include "serve_metrics.h"
 #include "spine/commands/command_handler.h"
 #include "spine/kafka/embedded_cluster.h"
 #include "spine/kafka/relay.h"
@@ -105,8 +108,27 @@ int run_serve(const ServeArgs& args) {
   fmt::print("http: not available yet (issue 6)\nready; stop with Ctrl-C or SIGTERM\n");
   std::fflush(stdout);
 
+  // Metrics: refreshed every status interval, written to --metrics-file.
+  ServeMetrics metrics;
+  std::atomic<bool> stopping{false};
+  std::thread metrics_thread([&] {
+    while (!stopping.load()) {
+      metrics.update(log, handler, relay.get());
+      if (!args.metrics_file.empty()) {
+        if (Status written = metrics.write_file(args.metrics_file); !written) {
+          fmt::print(stderr, "metrics: {}\n", written.error().to_string());
+        }
+      }
+      for (int i = 0; i < args.status_interval_ms / 50 && !stopping.load(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+  });
+
   int received = 0;
   sigwait(&signals, &received);
+  stopping = true;
+  metrics_thread.join();
   fmt::print(stderr, "spine serve: {} received, stopping\n", received == SIGTERM ? "SIGTERM" : "SIGINT");
   if (relay) {
     relay->stop();
