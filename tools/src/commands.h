@@ -79,4 +79,17 @@ struct TailArgs {
 };
 int run_tail(const TailArgs& args);
 
+struct BenchRelayArgs {
+  std::string work_dir;
+  std::size_t events = 200'000;
+  std::size_t payload_bytes = 256;
+  int partitions = 6;
+  int repeats = 3;
+  int rate = 2'000;              // steady append rate for the latency figure (events/s)
+  double latency_seconds = 5;
+  bool json = false;
+  bool check = false;            // exit 4 below 0.5x raw
+};
+int run_bench_relay(const BenchRelayArgs& args);
+
 }  // namespace spine::cli

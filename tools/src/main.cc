@@ -70,6 +70,20 @@ int main(int argc, char** argv) {
   relay_cmd->add_option("--max-in-flight", relay_args.max_in_flight, "Messages in flight at most")
       ->check(CLI::Range(1, 1'000'000));
 
+  spine::cli::BenchRelayArgs relay_bench;
+  auto* bench_relay = bench_cmd->add_subcommand("relay", "Relay to the embedded cluster vs a raw idempotent producer");
+  bench_relay->add_option("--dir", relay_bench.work_dir, "Work directory (default: ./spine-bench-relay-PID)");
+  bench_relay->add_option("--events", relay_bench.events, "Events in the log")->check(CLI::Range(1000, 10'000'000));
+  bench_relay->add_option("--payload-bytes", relay_bench.payload_bytes, "Payload size")->check(CLI::Range(1, 1 << 20));
+  bench_relay->add_option("--partitions", relay_bench.partitions, "Partitions per topic")->check(CLI::Range(1, 256));
+  bench_relay->add_option("--repeats", relay_bench.repeats, "Runs; medians are reported")->check(CLI::Range(1, 50));
+  bench_relay->add_option("--rate", relay_bench.rate, "Steady append rate for the latency figure")
+      ->check(CLI::Range(1, 1'000'000));
+  bench_relay->add_option("--latency-seconds", relay_bench.latency_seconds, "Duration of the latency run")
+      ->check(CLI::Range(0.5, 600.0));
+  bench_relay->add_flag("--json", relay_bench.json, "Print the figures as JSON");
+  bench_relay->add_flag("--check", relay_bench.check, "Exit 4 below 0.5x the raw producer");
+
   spine::cli::TailArgs tail;
   auto* tail_cmd = app.add_subcommand("tail", "Print the events in Spine's Kafka topics as NDJSON");
   tail_cmd->add_option("--kafka", tail.kafka, "Bootstrap servers host:port,...")->required();
@@ -90,5 +104,6 @@ int main(int argc, char** argv) {
   if (*relay_cmd) return spine::cli::run_relay(relay_args);
   if (*bench_append) return spine::cli::run_bench_append(bench);
   if (*bench_orders) return spine::cli::run_bench_orders(orders);
+  if (*bench_relay) return spine::cli::run_bench_relay(relay_bench);
   return spine::cli::kExitUsage;
 }

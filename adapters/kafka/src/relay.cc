@@ -228,6 +228,7 @@ class Relay::Session {
     auto tails = read_partition_tails(options.bootstrap, options.naming.all(), std::chrono::milliseconds(10'000));
     if (!tails) return tails.error();
     tails_ = std::move(*tails);
+    if (Status warmed = warm_up(rk); !warmed) return warmed;
 
     watermark_ = read_checkpoint(options.checkpoint_path);
     std::uint64_t highest_tail = 0;
@@ -278,6 +279,20 @@ class Relay::Session {
   }
 
  private:
+  // Makes the producer learn every topic's partitions and leaders before the
+  // first message, rather than on it (a first produce to an unknown topic
+  // waits for the producer's own metadata round, about a second).
+  Status warm_up(rd_kafka_t* rk) {
+    for (const std::string& topic : relay_.options_.naming.all()) {
+      topic_handles_.emplace_back(rd_kafka_topic_new(rk, topic.c_str(), nullptr), &rd_kafka_topic_destroy);
+      const rd_kafka_metadata_t* metadata = nullptr;
+      const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, topic_handles_.back().get(), &metadata, 10'000);
+      if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return kafka_error("reading metadata of " + topic, rd_kafka_err2str(err));
+    }
+    return ok_status();
+  }
+
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
     auto* session = static_cast<Session*>(opaque);
     const auto position = reinterpret_cast<std::uintptr_t>(message->_private);
@@ -359,6 +374,7 @@ class Relay::Session {
   }
 
   Relay& relay_;
+  std::vector<std::unique_ptr<rd_kafka_topic_t, void (*)(rd_kafka_topic_t*)>> topic_handles_;
   PartitionTails tails_;
   std::uint64_t watermark_ = 0;
   std::deque<bool> pending_;
