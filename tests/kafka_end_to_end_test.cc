@@ -197,6 +197,44 @@ TEST_F(ServeEndToEnd, TheRelaysLagAndPositionAreExportedAsPrometheusMetrics) {
   EXPECT_NE(metrics.find("spine_commands_total{outcome=\"accepted\"}"), std::string::npos);
 }
 
+// `--kafka HOST:PORT`: an external cluster (here one the test runs), with a
+// checkpoint kept in the data directory; a restart publishes nothing twice.
+TEST(ServeWithExternalKafka, PublishesOnceAcrossRestartsAndKeepsACheckpoint) {
+  TempDir dir;
+  auto started = kafka::EmbeddedCluster::start(3);
+  ASSERT_TRUE(started.ok());
+  auto& cluster = **started;
+  kafka::TopicNaming naming;
+  ASSERT_TRUE(cluster.create_topics(naming.all(), 3, 3).ok());
+  std::uint64_t head = 0;
+  for (int start = 0; start < 2; ++start) {
+    const std::string out = dir.str("serve" + std::to_string(start) + ".out"), err = dir.str("serve" + std::to_string(start) + ".err");
+    const pid_t pid = spawn({SPINE_BINARY, "serve", "--data", dir.str("data"), "--kafka", cluster.bootstrap(),
+                             "--no-create-topics", "--sample-orders", start == 0 ? "25" : "30", "--status-interval-ms", "100"},
+                            out, err);
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (slurp(out).find("ready") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(50ms);
+    }
+    const std::string text = slurp(out);
+    ASSERT_NE(text.find("kafka: " + cluster.bootstrap()), std::string::npos) << text;
+    head = std::stoull(text.substr(text.find("head position ") + 14));
+    const std::string done = "published " + std::to_string(head) + " of " + std::to_string(head);
+    while (slurp(err).find(done) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(50ms);
+    }
+    kill(pid, SIGTERM);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status << " " << slurp(err);
+    EXPECT_EQ(std::stoull(slurp(dir.str("data") + "/SPINE-RELAY-CHECKPOINT")), head);
+  }
+  auto log = store::EventStore::open_read_only(dir.str("data"));
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ((*log)->head().position, head);
+  expect_exactly_once_in_order(consume_all(cluster.bootstrap(), naming.all(), head), **log);
+}
+
 // kill -9 of the relay process, several times, mid-stream.
 TEST(RelayCrash, KilledRepeatedlyMidStreamTheTopicsEndWithEveryEventExactlyOnce) {
   TempDir dir;

@@ -56,6 +56,7 @@ struct ServeArgs {
   int sample_orders = 0;            // load a sample shop of this many orders at start
   int status_interval_ms = 5000;
   std::string metrics_file;         // Prometheus text, rewritten every status interval
+  bool create_topics = true;        // with --kafka HOST:PORT: create missing topics
 };
 int run_serve(const ServeArgs& args);
 

@@ -56,6 +56,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 1'000'000));
   serve_cmd->add_option("--status-interval-ms", serve.status_interval_ms, "How often the relay logs its lag")
       ->check(CLI::Range(100, 3'600'000));
+  serve_cmd->add_flag("!--no-create-topics", serve.create_topics,
+                      "With --kafka HOST:PORT: do not create missing topics (they must exist)");
   serve_cmd->add_option("--metrics-file", serve.metrics_file,
                         "Write Prometheus metrics (relay lag, log head, commands) to this file");
 

@@ -91,7 +91,7 @@ int run_serve(const ServeArgs& args) {
       fmt::print("kafka: embedded cluster (3 brokers, in memory) at {}\n", options.bootstrap);
     } else {
       options.bootstrap = args.kafka;
-      options.create_topics = true;
+      options.create_topics = args.create_topics;
       options.checkpoint_path = args.data_dir + "/SPINE-RELAY-CHECKPOINT";
       fmt::print("kafka: {}\n", options.bootstrap);
     }

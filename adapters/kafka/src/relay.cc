@@ -223,9 +223,14 @@ class Relay::Session {
     if (!producer) return producer.error();
     rd_kafka_t* rk = producer->get();
     if (options.create_topics) {
-      if (Status created = create_topics(rk, options); !created) return created;
+      // Not fatal: a cluster may forbid clients to create topics (or, like the
+      // mock cluster, lack the Admin API) and have them already; a topic that
+      // is really missing fails the tails read below, naming it.
+      if (Status created = create_topics(rk, options); !created) {
+        relay_.log("relay: " + created.error().to_string() + " (continuing with the existing topics)");
+      }
     }
-    auto tails = read_partition_tails(options.bootstrap, options.naming.all(), std::chrono::milliseconds(10'000));
+    auto tails = read_partition_tails(options.bootstrap, options.naming.all(), std::chrono::milliseconds(3000));
     if (!tails) return tails.error();
     tails_ = std::move(*tails);
     if (Status warmed = warm_up(rk); !warmed) return warmed;
@@ -286,7 +291,7 @@ class Relay::Session {
     for (const std::string& topic : relay_.options_.naming.all()) {
       topic_handles_.emplace_back(rd_kafka_topic_new(rk, topic.c_str(), nullptr), &rd_kafka_topic_destroy);
       const rd_kafka_metadata_t* metadata = nullptr;
-      const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, topic_handles_.back().get(), &metadata, 10'000);
+      const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, topic_handles_.back().get(), &metadata, 3'000);
       if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
       if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return kafka_error("reading metadata of " + topic, rd_kafka_err2str(err));
     }
