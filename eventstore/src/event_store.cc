@@ -102,6 +102,8 @@ std::string ExpectedVersion::to_string() const {
 
 // ---- Impl ----------------------------------------------------------------
 
+constexpr const char* kImportMarkerKey = "import";
+
 class EventStore::Impl {
  public:
   Impl(std::string dir, Options options) : dir_(std::move(dir)), options_(std::move(options)) {}
@@ -118,6 +120,7 @@ class EventStore::Impl {
   Result<RecordView> read_at_locked(std::uint64_t position) const;
   Result<std::uint64_t> stream_version(const std::string& stream_id) const;
   Result<std::optional<AppendResult>> find_command(const std::string& command_id) const;
+  Result<Head> import_records(const std::function<Result<std::optional<std::string>>()>& next);
   Result<std::vector<StreamHead>> stream_heads(const std::string& after, std::size_t max_count) const;
 
   Head head() const {
@@ -273,6 +276,9 @@ void EventStore::Impl::close_db() {
 // its predecessor.
 Status EventStore::Impl::recover_head() {
   std::string value;
+  if (db_->Get(rocksdb::ReadOptions(), meta_, kImportMarkerKey, &value).ok()) {
+    return Error{"corruption", "import", "an import into " + dir_ + " did not finish; delete it and import again"};
+  }
   rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), meta_, keys::kHeadKey, &value);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_));
   it->SeekToLast();
@@ -764,6 +770,105 @@ Result<std::uint64_t> EventStore::Impl::stream_version(const std::string& stream
   return stream_head_locked(stream_id);
 }
 
+Result<Head> EventStore::Impl::import_records(const std::function<Result<std::optional<std::string>>()>& next) {
+  if (read_only_) return Error{"read_only", "", "the store was opened read-only"};
+  if (head().position != 0) return Error{"not_empty", "", "import needs an empty store; " + dir_ + " has records"};
+  constexpr std::size_t kBatchRecords = 10'000;
+  ChainVerifier verifier;
+  Head head;
+  rocksdb::WriteBatch batch;
+  std::size_t in_batch = 0;
+  std::unordered_map<std::string, std::uint64_t> versions;  // stream -> last version imported
+
+  // The records of one command (consecutive, same command id) form one
+  // append: its stream runs and its stored result, as the writer makes them.
+  struct Append {
+    std::string command_id;
+    AppendResult result;
+    struct Run {
+      std::string stream_id;
+      std::uint64_t first_version;
+      std::string positions;  // the stream index value
+    };
+    std::vector<Run> runs;  // first-write order
+  };
+  std::optional<Append> current;
+  // Until the last batch, the store is marked as an unfinished import, which
+  // open() refuses: an interrupted import must be deleted and redone.
+  batch.Put(meta_, kImportMarkerKey, "in progress");
+  auto finish_append = [&] {
+    if (!current) return;
+    for (const auto& run : current->runs) {
+      const std::uint64_t last = run.first_version + run.positions.size() / 8 - 1;
+      batch.Put(streams_, keys::stream_run_key(run.stream_id, run.first_version), run.positions);
+      current->result.streams.push_back(StreamWrite{run.stream_id, run.first_version, last});
+    }
+    batch.Put(commands_, current->command_id, keys::encode_append_result(current->result));
+    current.reset();
+  };
+  auto flush = [&](bool sync) -> Status {
+    batch.Put(meta_, keys::kHeadKey, keys::encode_head(head));
+    rocksdb::WriteOptions options;
+    options.sync = sync;
+    rocksdb::Status status = db_->Write(options, &batch);
+    batch.Clear();
+    in_batch = 0;
+    if (!status.ok()) return from_rocks(status, "importing");
+    return ok_status();
+  };
+
+  for (;;) {
+    auto bytes = next();
+    if (!bytes) return bytes.error();
+    if (!bytes->has_value()) break;
+    const std::uint64_t position = head.position + 1;
+    if (!verifier.check(position, **bytes)) {
+      return Error{"corruption", "position " + std::to_string(verifier.report().bad_position), verifier.report().reason};
+    }
+    auto record = RecordView::parse(std::move(**bytes), position);
+    if (!record) return record.error();
+    const std::string stream_id(record->stream_id());
+    if (record->stream_version() != versions[stream_id] + 1) {
+      return Error{"corruption", "position " + std::to_string(position),
+                   "stream '" + stream_id + "' jumps from version " + std::to_string(versions[stream_id]) + " to " +
+                       std::to_string(record->stream_version())};
+    }
+    versions[stream_id] = record->stream_version();
+    if (!current || current->command_id != record->command_id()) {
+      finish_append();
+      current.emplace();
+      current->command_id = std::string(record->command_id());
+      current->result.first_position = position;
+    }
+    current->result.last_position = position;
+    char key[8];
+    keys::encode_u64(key, position);
+    auto run = std::find_if(current->runs.begin(), current->runs.end(),
+                            [&](const auto& r) { return r.stream_id == stream_id; });
+    if (run == current->runs.end()) {
+      current->runs.push_back({stream_id, record->stream_version(), std::string()});
+      run = current->runs.end() - 1;
+    }
+    run->positions.append(key, 8);
+    batch.Put(log_, rocksdb::Slice(key, 8), record->bytes());
+    head.position = position;
+    head.hash = record->hash();
+    head.recorded_at_us = record->recorded_at_us();
+    if (++in_batch >= kBatchRecords) {
+      if (Status s = flush(false); !s) return s.error();
+    }
+  }
+  finish_append();
+  batch.Delete(meta_, kImportMarkerKey);
+  if (Status s = flush(true); !s) return s.error();
+  {
+    std::lock_guard lock(head_mutex_);
+    head_ = head;
+  }
+  head_changed_.notify_all();
+  return head;
+}
+
 Result<std::optional<AppendResult>> EventStore::Impl::find_command(const std::string& command_id) const {
   std::shared_lock lock(db_mutex_);
   std::string stored;
@@ -840,6 +945,9 @@ Result<std::vector<RecordView>> EventStore::read_all(std::uint64_t from_position
 Result<RecordView> EventStore::read_at(std::uint64_t position) const { return impl_->read_at(position); }
 Result<std::uint64_t> EventStore::stream_version(const std::string& stream_id) const {
   return impl_->stream_version(stream_id);
+}
+Result<Head> EventStore::import_records(const std::function<Result<std::optional<std::string>>()>& next) {
+  return impl_->import_records(next);
 }
 Result<std::optional<AppendResult>> EventStore::find_command(const std::string& command_id) const {
   return impl_->find_command(command_id);

@@ -2,6 +2,7 @@
 // (docs/api.md, "Exit codes").
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@ enum ExitCode : int {
 
 struct VerifyArgs {
   std::string data_dir;
+  std::string file;   // an export (NDJSON) instead of a store
   bool json = false;
 };
 int run_verify(const VerifyArgs& args);
@@ -92,5 +94,25 @@ struct BenchRelayArgs {
   bool check = false;            // exit 4 below 0.5x raw
 };
 int run_bench_relay(const BenchRelayArgs& args);
+
+struct ExportArgs {
+  std::string data_dir;
+  std::uint64_t from = 1;
+  std::uint64_t to = 0;  // 0: the head
+};
+int run_export(const ExportArgs& args);
+int run_verify_file(const std::string& path, bool json);
+
+struct ImportArgs {
+  std::string data_dir;  // a new (absent or empty) directory
+  std::string file;
+};
+int run_import(const ImportArgs& args);
+
+struct StatsArgs {
+  std::string data_dir;
+  bool json = false;
+};
+int run_stats(const StatsArgs& args);
 
 }  // namespace spine::cli

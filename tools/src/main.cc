@@ -9,7 +9,10 @@ int main(int argc, char** argv) {
 
   spine::cli::VerifyArgs verify;
   auto* verify_cmd = app.add_subcommand("verify", "Walk the hash chain of a store; name the first bad position");
-  verify_cmd->add_option("--data", verify.data_dir, "Store directory")->required();
+  auto* verify_data = verify_cmd->add_option("--data", verify.data_dir, "Store directory");
+  auto* verify_file = verify_cmd->add_option("--file", verify.file, "An export (NDJSON) to verify instead of a store");
+  verify_data->excludes(verify_file);
+  verify_cmd->require_option(1, 2);
   verify_cmd->add_flag("--json", verify.json, "Print one JSON object instead of text");
 
   spine::cli::BenchAppendArgs bench;
@@ -94,13 +97,34 @@ int main(int argc, char** argv) {
   tail_cmd->add_flag("--from-beginning", tail.from_beginning, "Start at the oldest message instead of new ones");
   tail_cmd->add_flag("-e,--exit-at-end", tail.exit_at_end, "Exit once every partition has been read to its end");
 
+  spine::cli::ExportArgs export_args;
+  auto* export_cmd = app.add_subcommand("export", "Write the log as NDJSON (envelope fields, hashes, event JSON) on stdout");
+  export_cmd->add_option("--data", export_args.data_dir, "Store directory (stopped)")->required();
+  export_cmd->add_option("--from", export_args.from, "First position")->check(CLI::PositiveNumber);
+  export_cmd->add_option("--to", export_args.to, "Last position (default: the head)");
+
+  spine::cli::ImportArgs import_args;
+  auto* import_cmd = app.add_subcommand("import", "Rebuild a store from an export that verifies");
+  import_cmd->add_option("--data", import_args.data_dir, "New store directory (absent or empty)")->required();
+  import_cmd->add_option("file", import_args.file, "The export (NDJSON)")->required();
+
+  spine::cli::StatsArgs stats_args;
+  auto* stats_cmd = app.add_subcommand("stats", "Head, counts by event type and stream family, size on disk");
+  stats_cmd->add_option("--data", stats_args.data_dir, "Store directory (stopped)")->required();
+  stats_cmd->add_flag("--json", stats_args.json, "Print one JSON object");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     const int code = app.exit(error);
     return code == 0 ? 0 : spine::cli::kExitUsage;
   }
-  if (*verify_cmd) return spine::cli::run_verify(verify);
+  if (*verify_cmd) {
+    return verify.file.empty() ? spine::cli::run_verify(verify) : spine::cli::run_verify_file(verify.file, verify.json);
+  }
+  if (*export_cmd) return spine::cli::run_export(export_args);
+  if (*import_cmd) return spine::cli::run_import(import_args);
+  if (*stats_cmd) return spine::cli::run_stats(stats_args);
   if (*serve_cmd) return spine::cli::run_serve(serve);
   if (*tail_cmd) return spine::cli::run_tail(tail);
   if (*relay_cmd) return spine::cli::run_relay(relay_args);

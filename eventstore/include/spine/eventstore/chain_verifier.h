@@ -28,6 +28,14 @@ class ChainVerifier {
   // Checks that the log ended where the store's head says it does.
   bool check_end(std::uint64_t expected_head_position, const Digest& expected_head_hash);
 
+  // Starts the chain after `position` whose hash is `hash` (a partial export
+  // that begins past position 1 is checked from its first record's link).
+  void start_after(std::uint64_t position, const Digest& hash) {
+    report_.head_position = position;
+    report_.head_hash = hash;
+    prev_hash_ = hash;
+  }
+
   // Records a failure found outside check() (e.g. an unreadable key); returns false.
   bool reject(std::uint64_t position, std::string reason);
 

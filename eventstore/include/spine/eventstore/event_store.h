@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -134,6 +135,15 @@ class EventStore {
   Head head() const;
 
   WriteStats write_stats() const;
+
+  // Disaster recovery: fills an EMPTY store with records taken verbatim from
+  // another log (an export), in position order, each given as its envelope
+  // bytes. The chain is verified on the way (first bad record: "corruption",
+  // naming the position); stream indexes and command results are rebuilt, so
+  // reads, versions and idempotency behave as in the original. Records are
+  // written in batches and synced at the end; the store must not be used by
+  // anyone else meanwhile. `next` returns nullopt at the end.
+  Result<Head> import_records(const std::function<Result<std::optional<std::string>>()>& next);
 
   // A pull subscription: catch-up from `from_position`, then live (see subscription.h).
   std::unique_ptr<Subscription> subscribe(std::uint64_t from_position);

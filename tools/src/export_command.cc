@@ -1,0 +1,285 @@
+// `spine export`, `spine verify --file`, `spine import` and `spine stats`:
+// the log as NDJSON for auditors and disaster recovery.
+//
+// Export format (docs/api.md): one JSON object per record, keys sorted, with
+// every envelope field, both hashes, the payload rendered as JSON through
+// FlatBuffers reflection ("event", null for payloads that are not shop
+// events) and the envelope itself in base64 ("envelope", authoritative);
+// then one trailer line {"end": {"records", "head_position", "head_hash"}}.
+#include <fmt/core.h>
+#include <openssl/evp.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "spine/domain/event_json.h"
+#include "spine/eventstore/chain_verifier.h"
+#include "spine/eventstore/event_store.h"
+
+namespace spine::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string base64(const std::string& bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+std::optional<std::string> unbase64(const std::string& text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::string out(text.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  std::size_t padding = 0;
+  if (!text.empty() && text.back() == '=') ++padding;
+  if (text.size() > 1 && text[text.size() - 2] == '=') ++padding;
+  out.resize(static_cast<std::size_t>(n) - padding);
+  return out;
+}
+
+nlohmann::json record_json(const store::RecordView& r) {
+  nlohmann::json line{{"position", r.position()},
+                      {"stream", std::string(r.stream_id())},
+                      {"stream_version", r.stream_version()},
+                      {"type", std::string(r.event_type())},
+                      {"event_id", store::to_hex(r.event_id())},
+                      {"command_id", std::string(r.command_id())},
+                      {"causation_id", std::string(r.causation_id())},
+                      {"actor", std::string(r.actor())},
+                      {"occurred_at_us", r.occurred_at_us()},
+                      {"recorded_at_us", r.recorded_at_us()},
+                      {"schema_version", r.schema_version()},
+                      {"prev_hash", store::to_hex(r.prev_hash())},
+                      {"hash", store::to_hex(r.hash())},
+                      {"envelope", base64(r.bytes())}};
+  auto event = domain::event_payload_to_json(r.payload());
+  line["event"] = event ? nlohmann::json::parse(*event, nullptr, false) : nlohmann::json(nullptr);
+  return line;
+}
+
+// Reads an export line by line: checks each line's fields against its
+// envelope and the chain; `on_record` gets each verified envelope.
+struct ExportReader {
+  std::istream& in;
+  store::ChainVerifier verifier;
+  std::uint64_t line_number = 0;
+  std::optional<nlohmann::json> trailer;
+  bool started = false;
+
+  // Returns the next verified envelope, nullopt at the end; an Error when the
+  // file is malformed (the report then names the position).
+  Result<std::optional<std::string>> next() {
+    std::string text;
+    while (std::getline(in, text)) {
+      ++line_number;
+      if (text.empty()) continue;
+      if (trailer) return fail(verifier.report().head_position + 1, "records after the trailer line");
+      auto line = nlohmann::json::parse(text, nullptr, false);
+      if (line.is_discarded() || !line.is_object()) {
+        return fail(verifier.report().head_position + 1, "line " + std::to_string(line_number) + " is not a JSON object");
+      }
+      if (line.contains("end")) {
+        trailer = line["end"];
+        continue;
+      }
+      if (!line.contains("position") || !line["position"].is_number_unsigned() || !line.contains("envelope") ||
+          !line["envelope"].is_string()) {
+        return fail(verifier.report().head_position + 1, "line " + std::to_string(line_number) + " lacks position or envelope");
+      }
+      const std::uint64_t position = line["position"].get<std::uint64_t>();
+      auto bytes = unbase64(line["envelope"].get<std::string>());
+      if (!bytes) return fail(position, "the envelope is not base64");
+      if (!started) {
+        started = true;
+        if (position > 1) {  // a partial export: anchored on its first record's link
+          auto first = store::RecordView::parse(*bytes, position);
+          if (first) verifier.start_after(position - 1, first->prev_hash());
+        }
+      }
+      if (!verifier.check(position, *bytes)) return fail(verifier.report().bad_position, verifier.report().reason);
+      auto record = store::RecordView::parse(*bytes, position);
+      const nlohmann::json expected = record_json(*record);
+      for (const auto& [key, value] : expected.items()) {
+        if (!line.contains(key) || line[key] != value) {
+          return fail(position, "field '" + key + "' differs from the record's envelope");
+        }
+      }
+      return std::optional<std::string>(std::move(*bytes));
+    }
+    if (!trailer) return fail(verifier.report().head_position + 1, "the export ends without its trailer line (truncated?)");
+    const std::uint64_t head = (*trailer).value("head_position", std::uint64_t{0});
+    if (head != verifier.report().head_position || (*trailer).value("head_hash", std::string()) != store::to_hex(verifier.report().head_hash)) {
+      return fail(std::min(head, verifier.report().head_position) + 1, "the trailer's head does not match the last record");
+    }
+    return std::optional<std::string>();
+  }
+
+  Error fail(std::uint64_t position, const std::string& reason) {
+    verifier.reject(position, reason);
+    return Error{"corruption", "position " + std::to_string(position), reason};
+  }
+};
+
+int print_report(const store::VerifyReport& report, bool json) {
+  if (json) {
+    nlohmann::json out{{"ok", report.ok},
+                       {"records_checked", report.records_checked},
+                       {"head_position", report.head_position},
+                       {"head_hash", store::to_hex(report.head_hash)}};
+    if (!report.ok) {
+      out["bad_position"] = report.bad_position;
+      out["reason"] = report.reason;
+    }
+    fmt::print("{}\n", out.dump());
+  } else if (report.ok) {
+    fmt::print("ok: {} records verified; head position {} hash {}\n", report.records_checked, report.head_position,
+               store::to_hex(report.head_hash));
+  } else {
+    fmt::print("corrupt: first bad position {}: {}\n", report.bad_position, report.reason);
+  }
+  return report.ok ? kExitOk : kExitVerifyFailed;
+}
+
+}  // namespace
+
+int run_export(const ExportArgs& args) {
+  auto opened = store::EventStore::open_read_only(args.data_dir);
+  if (!opened) {
+    fmt::print(stderr, "error: {}\n", opened.error().to_string());
+    return kExitIoError;
+  }
+  store::EventStore& log = **opened;
+  const std::uint64_t head = log.head().position;
+  const std::uint64_t to = args.to == 0 ? head : std::min(args.to, head);
+  std::uint64_t records = 0;
+  store::Digest last_hash{};
+  std::uint64_t last_position = 0;
+  for (std::uint64_t from = std::max<std::uint64_t>(args.from, 1); from <= to;) {
+    auto batch = log.read_all(from, 10'000);
+    if (!batch) {
+      fmt::print(stderr, "error: {}\n", batch.error().to_string());
+      return kExitIoError;
+    }
+    if (batch->empty()) break;
+    for (const store::RecordView& r : *batch) {
+      if (r.position() > to) break;
+      std::cout << record_json(r).dump() << '\n';
+      ++records;
+      last_hash = r.hash();
+      last_position = r.position();
+    }
+    from = batch->back().position() + 1;
+  }
+  std::cout << nlohmann::json{{"end", {{"records", records}, {"head_position", last_position}, {"head_hash", store::to_hex(last_hash)}}}}.dump()
+            << '\n';
+  std::cout.flush();
+  if (!std::cout) return kExitIoError;
+  fmt::print(stderr, "exported {} records (positions {} to {})\n", records, records ? to - records + 1 : 0, last_position);
+  return kExitOk;
+}
+
+int run_verify_file(const std::string& path, bool json) {
+  std::ifstream in(path);
+  if (!in) {
+    if (json) fmt::print("{}\n", nlohmann::json{{"ok", false}, {"error", "io_error"}, {"message", "cannot read " + path}}.dump());
+    else fmt::print(stderr, "error: cannot read {}\n", path);
+    return kExitIoError;
+  }
+  ExportReader reader{in, {}, 0, std::nullopt, false};
+  for (;;) {
+    auto next = reader.next();
+    if (!next || !next->has_value()) break;
+  }
+  return print_report(reader.verifier.report(), json);
+}
+
+int run_import(const ImportArgs& args) {
+  if (fs::exists(args.data_dir) && !fs::is_empty(args.data_dir)) {
+    fmt::print(stderr, "error: {} exists and is not empty; import builds a new store\n", args.data_dir);
+    return kExitUsage;
+  }
+  // First pass: the whole file must verify before anything is written.
+  if (int verified = run_verify_file(args.file, false); verified != kExitOk) {
+    fmt::print(stderr, "error: {} does not verify; nothing imported\n", args.file);
+    return verified;
+  }
+  std::ifstream in(args.file);
+  ExportReader reader{in, {}, 0, std::nullopt, false};
+  Result<store::Head> imported = Error{"io_error", "", "not run"};
+  {
+    auto opened = store::EventStore::open(args.data_dir);
+    if (!opened) {
+      fmt::print(stderr, "error: {}\n", opened.error().to_string());
+      return kExitIoError;
+    }
+    imported = (*opened)->import_records([&] { return reader.next(); });
+  }
+  if (!imported) {
+    std::error_code ignored;
+    fs::remove_all(args.data_dir, ignored);
+    fmt::print(stderr, "error: {}; {} removed\n", imported.error().to_string(), args.data_dir);
+    return imported.error().code == "corruption" ? kExitVerifyFailed : kExitIoError;
+  }
+  fmt::print("imported {} records into {}; head hash {}\n", imported->position, args.data_dir, store::to_hex(imported->hash));
+  return kExitOk;
+}
+
+int run_stats(const StatsArgs& args) {
+  auto opened = store::EventStore::open_read_only(args.data_dir);
+  if (!opened) {
+    fmt::print(stderr, "error: {}\n", opened.error().to_string());
+    return kExitIoError;
+  }
+  store::EventStore& log = **opened;
+  std::map<std::string, std::uint64_t> by_type, by_family;
+  std::uint64_t streams = 0;
+  for (std::uint64_t from = 1;;) {
+    auto batch = log.read_all(from, 10'000);
+    if (!batch) {
+      fmt::print(stderr, "error: {}\n", batch.error().to_string());
+      return kExitIoError;
+    }
+    if (batch->empty()) break;
+    for (const store::RecordView& r : *batch) {
+      ++by_type[std::string(r.event_type())];
+      const std::string_view stream = r.stream_id();
+      ++by_family[std::string(stream.substr(0, stream.find('-')))];
+      if (r.stream_version() == 1) ++streams;
+    }
+    from = batch->back().position() + 1;
+  }
+  std::uintmax_t bytes = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(args.data_dir)) {
+    if (entry.is_regular_file()) bytes += entry.file_size();
+  }
+  const store::Head head = log.head();
+  if (args.json) {
+    fmt::print("{}\n", nlohmann::json{{"head_position", head.position},
+                                      {"head_hash", store::to_hex(head.hash)},
+                                      {"streams", streams},
+                                      {"events_by_type", by_type},
+                                      {"events_by_stream_family", by_family},
+                                      {"bytes_on_disk", bytes}}
+                           .dump());
+    return kExitOk;
+  }
+  fmt::print("head position {} hash {}\nstreams {}\nsize on disk {} bytes\n", head.position, store::to_hex(head.hash),
+             streams, bytes);
+  fmt::print("events by stream family:\n");
+  for (const auto& [family, count] : by_family) fmt::print("  {:<24} {:>10}\n", family, count);
+  fmt::print("events by type:\n");
+  for (const auto& [type, count] : by_type) fmt::print("  {:<24} {:>10}\n", type, count);
+  return kExitOk;
+}
+
+}  // namespace spine::cli
