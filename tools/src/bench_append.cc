@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "bench_stats.h"
 #include "commands.h"
 #include "spine/eventstore/event_store.h"
 
@@ -23,17 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values.empty() ? 0.0 : values[values.size() / 2];
-}
-
-double percentile(std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0.0;
-  const auto index = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1));
-  return sorted[index];
-}
 
 double elapsed_seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();

@@ -13,6 +13,7 @@
 #include <random>
 #include <thread>
 
+#include "bench_stats.h"
 #include "commands.h"
 #include "spine/commands/command_handler.h"
 #include "spine/domain/streams.h"
@@ -34,16 +35,6 @@ struct RunFigures {
   std::uint64_t conflicts = 0;
   std::uint64_t refused = 0;
 };
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values.empty() ? 0.0 : values[values.size() / 2];
-}
-
-double percentile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0.0;
-  return sorted[static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1))];
-}
 
 // The shape of one order, drawn from the handbook's figures: 60 % one line,
 // 30 % two, 10 % three; East China over a third of the orders.

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "bench_stats.h"
 #include "commands.h"
 #include "spine/eventstore/event_store.h"
 #include "spine/kafka/embedded_cluster.h"
@@ -24,11 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values.empty() ? 0.0 : values[values.size() / 2];
-}
 
 void must(bool ok, const std::string& what) {
   if (!ok) throw std::runtime_error(what);

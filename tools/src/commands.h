@@ -22,6 +22,11 @@ struct VerifyArgs {
   bool json = false;
 };
 int run_verify(const VerifyArgs& args);
+}  // namespace spine::cli
+namespace spine::store { struct VerifyReport; }
+namespace spine::cli {
+// Prints a verification report (text or one JSON object); returns the exit code.
+int print_verify_report(const store::VerifyReport& report, bool json);
 
 struct BenchAppendArgs {
   std::string work_dir;          // where the benchmark stores live (removed afterwards)

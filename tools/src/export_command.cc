@@ -130,26 +130,6 @@ struct ExportReader {
   }
 };
 
-int print_report(const store::VerifyReport& report, bool json) {
-  if (json) {
-    nlohmann::json out{{"ok", report.ok},
-                       {"records_checked", report.records_checked},
-                       {"head_position", report.head_position},
-                       {"head_hash", store::to_hex(report.head_hash)}};
-    if (!report.ok) {
-      out["bad_position"] = report.bad_position;
-      out["reason"] = report.reason;
-    }
-    fmt::print("{}\n", out.dump());
-  } else if (report.ok) {
-    fmt::print("ok: {} records verified; head position {} hash {}\n", report.records_checked, report.head_position,
-               store::to_hex(report.head_hash));
-  } else {
-    fmt::print("corrupt: first bad position {}: {}\n", report.bad_position, report.reason);
-  }
-  return report.ok ? kExitOk : kExitVerifyFailed;
-}
-
 }  // namespace
 
 int run_export(const ExportArgs& args) {
@@ -200,7 +180,7 @@ int run_verify_file(const std::string& path, bool json) {
     auto next = reader.next();
     if (!next || !next->has_value()) break;
   }
-  return print_report(reader.verifier.report(), json);
+  return print_verify_report(reader.verifier.report(), json);
 }
 
 int run_import(const ImportArgs& args) {
