@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "bench_stats.h"
+#include "bench_support.h"
 #include "commands.h"
 #include "spine/eventstore/event_store.h"
 
@@ -28,24 +28,6 @@ using Clock = std::chrono::steady_clock;
 double elapsed_seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
 }
-
-class BenchDirs {
- public:
-  explicit BenchDirs(fs::path root) : root_(std::move(root)) { fs::create_directories(root_); }
-  ~BenchDirs() {
-    std::error_code ignored;
-    fs::remove_all(root_, ignored);
-  }
-  fs::path fresh(const std::string& name) {
-    fs::path dir = root_ / (name + "-" + std::to_string(counter_++));
-    fs::remove_all(dir);
-    return dir;
-  }
-
- private:
-  fs::path root_;
-  int counter_ = 0;
-};
 
 struct RawDb {
   std::unique_ptr<rocksdb::DB> db;
@@ -246,9 +228,7 @@ struct Row {
 }  // namespace
 
 int run_bench_append(const BenchAppendArgs& args) {
-  const fs::path root = args.work_dir.empty() ? fs::current_path() / ("spine-bench-" + std::to_string(getpid()))
-                                              : fs::path(args.work_dir);
-  BenchDirs dirs(root);
+  BenchDirs dirs(args.work_dir, "append");
   const std::string payload(args.payload_bytes, 'p');
 
   // The raw ceiling writes the very bytes Spine stores for such an event.

@@ -13,7 +13,7 @@
 #include <random>
 #include <thread>
 
-#include "bench_stats.h"
+#include "bench_support.h"
 #include "commands.h"
 #include "spine/commands/command_handler.h"
 #include "spine/domain/streams.h"
@@ -226,17 +226,13 @@ RunFigures run_raw(const fs::path& dir, const BenchOrdersArgs& args, const Catal
 }  // namespace
 
 int run_bench_orders(const BenchOrdersArgs& args) {
-  const fs::path root = args.work_dir.empty() ? fs::current_path() / ("spine-bench-orders-" + std::to_string(getpid()))
-                                              : fs::path(args.work_dir);
   std::vector<double> handler_runs, raw_runs, latencies;
   std::uint64_t conflicts = 0, refused = 0;
   try {
-    fs::create_directories(root);
+    BenchDirs dirs(args.work_dir, "orders");
     for (int r = 0; r < args.repeats; ++r) {
-      const fs::path handler_dir = root / fmt::format("handler-{}", r);
-      const fs::path raw_dir = root / fmt::format("raw-{}", r);
-      fs::remove_all(handler_dir);
-      fs::remove_all(raw_dir);
+      const fs::path handler_dir = dirs.fresh("handler");
+      const fs::path raw_dir = dirs.fresh("raw");
       RunFigures handled = run_handler(handler_dir, args);
       handler_runs.push_back(handled.orders_per_second);
       latencies.insert(latencies.end(), handled.latencies_us.begin(), handled.latencies_us.end());
@@ -254,12 +250,8 @@ int run_bench_orders(const BenchOrdersArgs& args) {
     }
   } catch (const std::exception& error) {
     fmt::print(stderr, "error: {}\n", error.what());
-    std::error_code ignored;
-    fs::remove_all(root, ignored);
     return kExitIoError;
   }
-  std::error_code ignored;
-  fs::remove_all(root, ignored);
   std::sort(latencies.begin(), latencies.end());
   const double handler_rate = median(handler_runs), raw_rate = median(raw_runs);
   const double ratio = raw_rate > 0 ? handler_rate / raw_rate : 0;

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "bench_stats.h"
+#include "bench_support.h"
 #include "commands.h"
 #include "spine/eventstore/event_store.h"
 #include "spine/kafka/embedded_cluster.h"
@@ -245,17 +245,14 @@ LatencyFigures latency(const fs::path& dir, const std::string& payload, int rate
 }  // namespace
 
 int run_bench_relay(const BenchRelayArgs& args) {
-  const fs::path root = args.work_dir.empty() ? fs::current_path() / ("spine-bench-relay-" + std::to_string(getpid()))
-                                              : fs::path(args.work_dir);
   std::vector<double> relay_runs, raw_runs, startups;
   LatencyFigures lat;
   try {
-    fs::remove_all(root);
-    fs::create_directories(root);
+    BenchDirs dirs(args.work_dir, "relay");
     const std::string payload(args.payload_bytes, 'p');
     store::Options fill_options;
     fill_options.sync = false;
-    auto opened = store::EventStore::open((root / "log").string(), fill_options);
+    auto opened = store::EventStore::open(dirs.fresh("log").string(), fill_options);
     must(opened.ok(), opened.ok() ? "" : opened.error().to_string());
     fill(**opened, args.events, payload);
     const std::vector<RawMessage> messages = load_messages(**opened, args.partitions);
@@ -268,15 +265,11 @@ int run_bench_relay(const BenchRelayArgs& args) {
                  r + 1, relay_runs.back(), run.startup_seconds, raw_runs.back());
     }
     opened->reset();
-    lat = latency(root / "latency", payload, args.rate, args.latency_seconds, args.partitions);
+    lat = latency(dirs.fresh("latency"), payload, args.rate, args.latency_seconds, args.partitions);
   } catch (const std::exception& error) {
     fmt::print(stderr, "error: {}\n", error.what());
-    std::error_code ignored;
-    fs::remove_all(root, ignored);
     return kExitIoError;
   }
-  std::error_code ignored;
-  fs::remove_all(root, ignored);
   const double relay = median(relay_runs), raw = median(raw_runs), ratio = raw > 0 ? relay / raw : 0;
   const bool met = ratio >= 0.5;
   if (args.json) {

@@ -1,0 +1,53 @@
+// Shared by the `spine bench` subcommands: the work directory they create
+// and remove, medians over runs and percentiles over latency samples.
+#pragma once
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace spine::cli {
+
+// The benchmark's stores live under `root` (default: ./spine-bench-<name>-PID),
+// each in a fresh subdirectory; everything is removed at the end.
+class BenchDirs {
+ public:
+  BenchDirs(const std::string& work_dir, const std::string& name)
+      : root_(work_dir.empty() ? std::filesystem::current_path() / ("spine-bench-" + name + "-" + std::to_string(getpid()))
+                               : std::filesystem::path(work_dir)) {
+    std::filesystem::remove_all(root_);
+    std::filesystem::create_directories(root_);
+  }
+  ~BenchDirs() {
+    std::error_code ignored;
+    std::filesystem::remove_all(root_, ignored);
+  }
+  BenchDirs(const BenchDirs&) = delete;
+  BenchDirs& operator=(const BenchDirs&) = delete;
+
+  std::filesystem::path fresh(const std::string& name) {
+    std::filesystem::path dir = root_ / (name + "-" + std::to_string(counter_++));
+    std::filesystem::remove_all(dir);
+    return dir;
+  }
+
+ private:
+  std::filesystem::path root_;
+  int counter_ = 0;
+};
+
+inline double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values.empty() ? 0.0 : values[values.size() / 2];
+}
+
+// `sorted` must be sorted ascending; p in [0, 1].
+inline double percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0.0;
+  return sorted[static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1))];
+}
+
+}  // namespace spine::cli
