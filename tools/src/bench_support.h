@@ -18,7 +18,6 @@ class BenchDirs {
   BenchDirs(const std::string& work_dir, const std::string& name)
       : root_(work_dir.empty() ? std::filesystem::current_path() / ("spine-bench-" + name + "-" + std::to_string(getpid()))
                                : std::filesystem::path(work_dir)) {
-    std::filesystem::remove_all(root_);
     std::filesystem::create_directories(root_);
   }
   ~BenchDirs() {
