@@ -153,5 +153,35 @@ TEST(Read, ReadOnlyStoreReadsAndRefusesAppends) {
   EXPECT_EQ(refused.error().code, "read_only");
 }
 
+TEST(ForEachRecord, VisitsARangeInOrderAcrossBatchesAndStopsAtTheVisitorsError) {
+  TempDir dir;
+  Options options;
+  options.limits.max_read_batch = 3;  // force several batches
+  auto log = open_store(dir.str(), options);
+  write_interleaved(*log);  // positions 1..10
+  std::vector<std::uint64_t> seen;
+  auto collect = [&](const RecordView& r) -> Status {
+    seen.push_back(r.position());
+    return ok_status();
+  };
+  ASSERT_TRUE(for_each_record(*log, 1, 0, collect).ok());
+  EXPECT_EQ(seen, (std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
+  seen.clear();
+  ASSERT_TRUE(for_each_record(*log, 4, 8, collect).ok());
+  EXPECT_EQ(seen, (std::vector<std::uint64_t>{4, 5, 6, 7, 8}));
+  seen.clear();
+  ASSERT_TRUE(for_each_record(*log, 11, 0, collect).ok());
+  EXPECT_TRUE(seen.empty());
+  seen.clear();
+  auto stopped = for_each_record(*log, 1, 0, [&](const RecordView& r) -> Status {
+    seen.push_back(r.position());
+    if (r.position() == 5) return Error{"enough", "", "stop here"};
+    return ok_status();
+  });
+  ASSERT_FALSE(stopped.ok());
+  EXPECT_EQ(stopped.error().code, "enough");
+  EXPECT_EQ(seen.back(), 5u);
+}
+
 }  // namespace
 }  // namespace spine::store

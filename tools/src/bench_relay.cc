@@ -165,25 +165,21 @@ double raw_rate(const std::vector<RawMessage>& messages, int partitions) {
 std::vector<RawMessage> load_messages(store::EventStore& log, int partitions) {
   kafka::TopicNaming naming;
   std::vector<RawMessage> messages;
-  for (std::uint64_t from = 1;;) {
-    auto records = log.read_all(from, 10'000);
-    must(records.ok(), "reading the log");
-    if (records->empty()) break;
-    for (const store::RecordView& r : *records) {
-      RawMessage m;
-      m.topic = naming.topic(kafka::family_of(r.event_type(), r.stream_id()));
-      m.key = std::string(r.stream_id());
-      m.partition = kafka::partition_for(m.key, partitions);
-      m.value = r.bytes();
-      m.type = std::string(r.event_type());
-      m.position = std::to_string(r.position());
-      m.version = std::to_string(r.stream_version());
-      m.event_id = store::to_hex(r.event_id());
-      m.schema = std::to_string(r.schema_version());
-      messages.push_back(std::move(m));
-      from = r.position() + 1;
-    }
-  }
+  const Status scanned = store::for_each_record(log, 1, 0, [&](const store::RecordView& r) -> Status {
+    RawMessage m;
+    m.topic = naming.topic(kafka::family_of(r.event_type(), r.stream_id()));
+    m.key = std::string(r.stream_id());
+    m.partition = kafka::partition_for(m.key, partitions);
+    m.value = r.bytes();
+    m.type = std::string(r.event_type());
+    m.position = std::to_string(r.position());
+    m.version = std::to_string(r.stream_version());
+    m.event_id = store::to_hex(r.event_id());
+    m.schema = std::to_string(r.schema_version());
+    messages.push_back(std::move(m));
+    return ok_status();
+  });
+  must(scanned.ok(), "reading the log");
   return messages;
 }
 

@@ -130,41 +130,40 @@ struct ExportReader {
   }
 };
 
+// Opens a store that no process is writing (read-only); prints the error.
+std::optional<std::unique_ptr<store::EventStore>> open_stopped_store(const std::string& dir) {
+  auto opened = store::EventStore::open_read_only(dir);
+  if (!opened) {
+    fmt::print(stderr, "error: {}\n", opened.error().to_string());
+    return std::nullopt;
+  }
+  return std::move(*opened);
+}
+
 }  // namespace
 
 int run_export(const ExportArgs& args) {
-  auto opened = store::EventStore::open_read_only(args.data_dir);
-  if (!opened) {
-    fmt::print(stderr, "error: {}\n", opened.error().to_string());
-    return kExitIoError;
-  }
+  auto opened = open_stopped_store(args.data_dir);
+  if (!opened) return kExitIoError;
   store::EventStore& log = **opened;
-  const std::uint64_t head = log.head().position;
-  const std::uint64_t to = args.to == 0 ? head : std::min(args.to, head);
-  std::uint64_t records = 0;
+  std::uint64_t records = 0, first_position = 0, last_position = 0;
   store::Digest last_hash{};
-  std::uint64_t last_position = 0;
-  for (std::uint64_t from = std::max<std::uint64_t>(args.from, 1); from <= to;) {
-    auto batch = log.read_all(from, 10'000);
-    if (!batch) {
-      fmt::print(stderr, "error: {}\n", batch.error().to_string());
-      return kExitIoError;
-    }
-    if (batch->empty()) break;
-    for (const store::RecordView& r : *batch) {
-      if (r.position() > to) break;
-      std::cout << record_json(r).dump() << '\n';
-      ++records;
-      last_hash = r.hash();
-      last_position = r.position();
-    }
-    from = batch->back().position() + 1;
+  const Status scanned = store::for_each_record(log, args.from, args.to, [&](const store::RecordView& r) -> Status {
+    std::cout << record_json(r).dump() << '\n';
+    if (records++ == 0) first_position = r.position();
+    last_hash = r.hash();
+    last_position = r.position();
+    return ok_status();
+  });
+  if (!scanned) {
+    fmt::print(stderr, "error: {}\n", scanned.error().to_string());
+    return kExitIoError;
   }
   std::cout << nlohmann::json{{"end", {{"records", records}, {"head_position", last_position}, {"head_hash", store::to_hex(last_hash)}}}}.dump()
             << '\n';
   std::cout.flush();
   if (!std::cout) return kExitIoError;
-  fmt::print(stderr, "exported {} records (positions {} to {})\n", records, records ? to - records + 1 : 0, last_position);
+  fmt::print(stderr, "exported {} records (positions {} to {})\n", records, first_position, last_position);
   return kExitOk;
 }
 
@@ -215,28 +214,21 @@ int run_import(const ImportArgs& args) {
 }
 
 int run_stats(const StatsArgs& args) {
-  auto opened = store::EventStore::open_read_only(args.data_dir);
-  if (!opened) {
-    fmt::print(stderr, "error: {}\n", opened.error().to_string());
-    return kExitIoError;
-  }
+  auto opened = open_stopped_store(args.data_dir);
+  if (!opened) return kExitIoError;
   store::EventStore& log = **opened;
   std::map<std::string, std::uint64_t> by_type, by_family;
   std::uint64_t streams = 0;
-  for (std::uint64_t from = 1;;) {
-    auto batch = log.read_all(from, 10'000);
-    if (!batch) {
-      fmt::print(stderr, "error: {}\n", batch.error().to_string());
-      return kExitIoError;
-    }
-    if (batch->empty()) break;
-    for (const store::RecordView& r : *batch) {
-      ++by_type[std::string(r.event_type())];
-      const std::string_view stream = r.stream_id();
-      ++by_family[std::string(stream.substr(0, stream.find('-')))];
-      if (r.stream_version() == 1) ++streams;
-    }
-    from = batch->back().position() + 1;
+  const Status scanned = store::for_each_record(log, 1, 0, [&](const store::RecordView& r) -> Status {
+    ++by_type[std::string(r.event_type())];
+    const std::string_view stream = r.stream_id();
+    ++by_family[std::string(stream.substr(0, stream.find('-')))];
+    if (r.stream_version() == 1) ++streams;
+    return ok_status();
+  });
+  if (!scanned) {
+    fmt::print(stderr, "error: {}\n", scanned.error().to_string());
+    return kExitIoError;
   }
   std::uintmax_t bytes = 0;
   for (const auto& entry : fs::recursive_directory_iterator(args.data_dir)) {

@@ -162,4 +162,10 @@ class EventStore {
   friend class Subscription;
 };
 
+// Calls `visit` for every record from `from` to `to` (inclusive; 0 = the head
+// at the time of the call), in position order, reading in bounded batches.
+// Stops at the first error, the store's or the one `visit` returns.
+Status for_each_record(const EventStore& store, std::uint64_t from, std::uint64_t to,
+                       const std::function<Status(const RecordView&)>& visit);
+
 }  // namespace spine::store
