@@ -73,46 +73,69 @@ void expect_positions_once(const std::vector<std::uint64_t>& positions, std::uin
   EXPECT_EQ(positions.size(), head);
 }
 
+// `spine serve` started with `arguments`, once it is ready and its relay has
+// published the whole log (its status line says "published N of N").
+struct ServeProcess {
+  pid_t pid = -1;
+  std::string out, err;   // paths of its stdout and stderr
+  std::string stdout_text;
+  std::uint64_t head = 0;
+};
+
+void start_serve(const std::vector<std::string>& arguments, const std::string& out, const std::string& err,
+                 ServeProcess& serve) {
+  std::vector<std::string> argv{SPINE_BINARY, "serve"};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  serve.out = out;
+  serve.err = err;
+  serve.pid = spawn(argv, out, err);
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (slurp(out).find("ready") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  serve.stdout_text = slurp(out);
+  ASSERT_NE(serve.stdout_text.find("ready"), std::string::npos) << serve.stdout_text << slurp(err);
+  serve.head = std::stoull(serve.stdout_text.substr(serve.stdout_text.find("head position ") + 14));
+  const std::string done = "published " + std::to_string(serve.head) + " of " + std::to_string(serve.head);
+  while (slurp(err).find(done) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_NE(slurp(err).find(done), std::string::npos) << slurp(err);
+}
+
+// Stops it with SIGTERM; returns its wait status.
+int stop_serve(const ServeProcess& serve) {
+  kill(serve.pid, SIGTERM);
+  int status = 0;
+  waitpid(serve.pid, &status, 0);
+  return status;
+}
+
 class ServeEndToEnd : public ::testing::Test {
  protected:
   void SetUp() override {
-    out = dir.str("serve.out");
-    err = dir.str("serve.err");
-    pid = spawn({SPINE_BINARY, "serve", "--data", dir.str("data"), "--sample-orders", "40", "--status-interval-ms", "200",
-                 "--metrics-file", dir.str("metrics.prom")},
-                out, err);
-    const auto deadline = std::chrono::steady_clock::now() + 60s;
-    while (slurp(out).find("ready") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(50ms);
-    }
-    const std::string text = slurp(out);
-    ASSERT_NE(text.find("ready"), std::string::npos) << text << slurp(err);
+    start_serve({"--data", dir.str("data"), "--sample-orders", "40", "--status-interval-ms", "200", "--metrics-file",
+                 dir.str("metrics.prom")},
+                dir.str("serve.out"), dir.str("serve.err"), serve);
+    ASSERT_FALSE(HasFatalFailure());
+    const std::string& text = serve.stdout_text;
     const auto at = text.find("embedded cluster (3 brokers, in memory) at ");
     ASSERT_NE(at, std::string::npos) << text;
     bootstrap = text.substr(at + 43, text.find('\n', at) - at - 43);
-    const auto head_at = text.find("head position ");
-    head = std::stoull(text.substr(head_at + 14));
+    head = serve.head;
     ASSERT_GT(head, 100u);
-    // Wait until the relay has published everything (its status line says so).
-    const std::string done = "published " + std::to_string(head) + " of " + std::to_string(head);
-    while (slurp(err).find(done) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(100ms);
-    }
-    ASSERT_NE(slurp(err).find(done), std::string::npos) << slurp(err);
   }
   void TearDown() override {
-    if (pid > 0) {
-      kill(pid, SIGTERM);
-      int status = 0;
-      waitpid(pid, &status, 0);
+    if (serve.pid > 0) {
+      const int status = stop_serve(serve);
       EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "serve did not stop cleanly on SIGTERM";
-      EXPECT_NE(slurp(err).find("SIGTERM received"), std::string::npos);
+      EXPECT_NE(slurp(serve.err).find("SIGTERM received"), std::string::npos);
     }
   }
   TempDir dir;
-  std::string out, err, bootstrap;
+  ServeProcess serve;
+  std::string bootstrap;
   std::uint64_t head = 0;
-  pid_t pid = -1;
 };
 
 TEST_F(ServeEndToEnd, KcatReadsEveryEventExactlyOnceInStreamOrder) {
@@ -208,25 +231,15 @@ TEST(ServeWithExternalKafka, PublishesOnceAcrossRestartsAndKeepsACheckpoint) {
   ASSERT_TRUE(cluster.create_topics(naming.all(), 3, 3).ok());
   std::uint64_t head = 0;
   for (int start = 0; start < 2; ++start) {
-    const std::string out = dir.str("serve" + std::to_string(start) + ".out"), err = dir.str("serve" + std::to_string(start) + ".err");
-    const pid_t pid = spawn({SPINE_BINARY, "serve", "--data", dir.str("data"), "--kafka", cluster.bootstrap(),
-                             "--no-create-topics", "--sample-orders", start == 0 ? "25" : "30", "--status-interval-ms", "100"},
-                            out, err);
-    const auto deadline = std::chrono::steady_clock::now() + 60s;
-    while (slurp(out).find("ready") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(50ms);
-    }
-    const std::string text = slurp(out);
-    ASSERT_NE(text.find("kafka: " + cluster.bootstrap()), std::string::npos) << text;
-    head = std::stoull(text.substr(text.find("head position ") + 14));
-    const std::string done = "published " + std::to_string(head) + " of " + std::to_string(head);
-    while (slurp(err).find(done) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(50ms);
-    }
-    kill(pid, SIGTERM);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status << " " << slurp(err);
+    ServeProcess serve;
+    start_serve({"--data", dir.str("data"), "--kafka", cluster.bootstrap(), "--no-create-topics", "--sample-orders",
+                 start == 0 ? "25" : "30", "--status-interval-ms", "100"},
+                dir.str("serve" + std::to_string(start) + ".out"), dir.str("serve" + std::to_string(start) + ".err"), serve);
+    ASSERT_FALSE(HasFatalFailure());
+    ASSERT_NE(serve.stdout_text.find("kafka: " + cluster.bootstrap()), std::string::npos) << serve.stdout_text;
+    head = serve.head;
+    const int status = stop_serve(serve);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status << " " << slurp(serve.err);
     EXPECT_EQ(std::stoull(slurp(dir.str("data") + "/SPINE-RELAY-CHECKPOINT")), head);
   }
   auto log = store::EventStore::open_read_only(dir.str("data"));
