@@ -1,0 +1,75 @@
+// Alerts (domain.md §2) with the time and position they were raised and
+// cleared: low stock (status low or out after a stock movement), supplier not
+// shipped within its agreed hours of a forward, stale supplier stock (no sync
+// for `supplier_stale_minutes`), bulk price change by one actor (more than
+// `bulk_price_change_skus` in `bulk_price_change_minutes`), price below cost,
+// ROI below `min_roi` for a SKU with spend. Time-based alerts are raised when
+// the log's clock (the latest occurred-at) passes their deadline, at the
+// deadline's time. Refused oversells append nothing to the log (promise 6),
+// so they are counted by the command path (metrics), not here.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <set>
+#include <string>
+
+#include "spine/projections/read_models.h"
+
+namespace spine::projections {
+
+namespace internal { class StockBook; }
+
+struct Alert {
+  std::string kind, subject, detail;
+  std::int64_t raised_at_us = 0, cleared_at_us = 0;     // cleared 0: active
+  std::uint64_t raised_position = 0, cleared_position = 0;
+};
+
+struct RoiFigures { std::int64_t sales = 0, refunds = 0, spend = 0; };
+
+class AlertProjection final : public Projection {
+ public:
+  AlertProjection(const domain::Config& config, const ReadModelOptions& options);
+  ~AlertProjection() override;
+  std::string_view name() const override { return "alerts"; }
+  std::uint32_t version() const override { return 1; }
+  Status apply(const EventContext& context) override;
+  void take_changed_rows(RowSink& sink) override;
+  void write_all_rows(RowSink& sink) const override;
+  Status load_row(std::string_view key, std::string_view value) override;
+  std::unique_ptr<Projection> fresh() const override;
+
+  // Alerts in the order raised; only active ones when `active_only`.
+  nlohmann::json list(bool active_only, std::string_view kind = {}) const;
+  std::int64_t clock_us() const { return clock_us_; }
+
+ private:
+  void advance_clock(std::int64_t at_us, std::uint64_t position);
+  void raise(const std::string& kind, const std::string& subject, std::int64_t at_us, std::uint64_t position,
+             std::string detail);
+  void clear(const std::string& kind, const std::string& subject, std::int64_t at_us, std::uint64_t position);
+  void arm(const std::string& kind, const std::string& subject, std::int64_t deadline_us);
+  void disarm(const std::string& kind, const std::string& subject);
+  void check_stock(const std::string& sku, const EventContext& context);
+  void check_roi(const std::string& sku, const EventContext& context);
+  void put_row(RowSink& sink, const std::string& key) const;
+
+  domain::Config config_;
+  ReadModelOptions options_;
+  std::unique_ptr<internal::StockBook> book_;
+  std::map<std::string, std::int32_t> ship_hours_;                   // supplier -> agreed hours
+  std::map<std::string, std::int64_t, std::less<>> deadlines_;       // "kind/subject" -> deadline
+  std::set<std::pair<std::int64_t, std::string>> due_;               // (deadline, "kind/subject")
+  std::map<std::string, std::deque<std::int64_t>, std::less<>> actor_changes_;  // price changes in the window
+  std::map<std::string, RoiFigures, std::less<>> roi_;               // by SKU
+  std::map<std::string, std::vector<std::pair<std::string, std::int64_t>>, std::less<>> orders_;  // lines: sku, value
+  std::map<std::string, std::string, std::less<>> active_;           // "kind/subject" -> alert key
+  std::map<std::string, Alert, std::less<>> alerts_;                 // by alert key
+  std::set<std::string> changed_;                                    // row keys
+  std::int64_t clock_us_ = 0;
+};
+
+}  // namespace spine::projections

@@ -1,0 +1,26 @@
+// The read models of domain.md §2 and the factory that builds them all.
+// Each is a Projection (projection.h) run by the ProjectionRunner; their
+// query methods return JSON values (the HTTP API and `spine replay` print
+// them as they are). Definitions of every figure: docs/projections.md.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "spine/domain/config.h"
+#include "spine/projections/projection.h"
+
+namespace spine::projections {
+
+struct ReadModelOptions {
+  std::int32_t utc_offset_minutes = 480;    // the shop's local time for KPI hours and days (+08:00)
+  std::int32_t default_lead_time_days = 7;  // SKUs without a supplier (own stock)
+};
+
+// Names, in this order: stock, timelines, kpis, prices, suppliers, alerts.
+std::vector<std::unique_ptr<Projection>> make_read_models(const domain::Config& config,
+                                                          const ReadModelOptions& options = {});
+std::vector<std::string> read_model_names();
+
+}  // namespace spine::projections

@@ -1,0 +1,52 @@
+// Stock levels per SKU and warehouse (domain.md §2): on hand, committed
+// (reserved for placed orders), available, incoming transfers, damaged
+// write-offs, forecast, supplier-reported stock with its age, safety stock,
+// alert threshold, status, days of cover, reorder suggestion, ABC class.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "spine/projections/read_models.h"
+
+namespace spine::projections {
+
+namespace internal { class StockBook; }
+
+class StockProjection final : public Projection {
+ public:
+  StockProjection(const domain::Config& config, const ReadModelOptions& options);
+  ~StockProjection() override;
+
+  std::string_view name() const override { return "stock"; }
+  std::uint32_t version() const override { return 1; }
+  Status apply(const EventContext& context) override;
+  void take_changed_rows(RowSink& sink) override;
+  void write_all_rows(RowSink& sink) const override;
+  Status load_row(std::string_view key, std::string_view value) override;
+  std::unique_ptr<Projection> fresh() const override;
+
+  // One SKU's figures, or null if the SKU was never listed.
+  nlohmann::json sku(std::string_view sku_id) const;
+  // Every listed SKU's figures, in SKU order, optionally only those whose
+  // status is `status` ("ok", "low", "out").
+  nlohmann::json list(std::string_view status) const;
+  // The projection's clock: the latest occurred-at seen ("now" for windows).
+  std::int64_t clock_us() const { return clock_us_; }
+
+ private:
+  nlohmann::json figures_json(const std::string& sku_id) const;
+  domain::Config config_;
+  ReadModelOptions options_;
+  std::unique_ptr<internal::StockBook> book_;
+  std::map<std::string, std::int64_t, std::less<>> revenue_;  // placed line value per SKU (ABC class)
+  std::set<std::string, std::less<>> changed_;
+  std::int64_t clock_us_ = 0;
+  bool clock_changed_ = false;
+};
+
+}  // namespace spine::projections

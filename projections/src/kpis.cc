@@ -1,0 +1,702 @@
+#include "spine/projections/kpis.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "allocate.h"
+#include "calendar.h"
+#include "rows.h"
+#include "stock_book.h"
+
+namespace spine::projections {
+namespace internal {
+
+enum Counter : int {
+  kPlacedOrders, kPlacedValue, kUnits, kPaidOrders, kPaidValue, kCancelledOrders,
+  kFailCardLimit, kFailVerificationTimeout, kFailCancelledByBuyer, kFailOther,
+  kShippedUnits, kReturnedUnits, kReturnedSizeMismatch, kReturnedQualityProblem, kReturnedDamagedInTransit,
+  kReturnedNotAsDescribed, kReturnedNoReason7Day,
+  kRefunds, kCogs, kCommission, kDropshipCost, kSpend,
+  kImpressions, kClicks, kVisitors, kPageViews, kAddToCarts,
+  kForwards, kForwardsShipped, kForwardsInTime, kShipTimeSumUs,
+  kCounterCount
+};
+
+using Counters = std::array<std::int64_t, kCounterCount>;
+
+struct LineFacts {
+  std::string sku, category, supplier;
+  std::int32_t rating = 0;
+  std::int64_t quantity = 0, value = 0, cost = 0, own_quantity = 0;
+};
+struct OrderFacts {
+  std::string customer, region;
+  std::int32_t channel = 0, device = 0;
+  std::vector<LineFacts> lines;
+  std::map<std::string, std::int32_t> return_reasons;
+};
+struct SkuFacts {
+  std::string category, supplier;
+  std::int32_t rating = 0;
+};
+struct ForwardFacts {
+  std::int64_t at_us = 0;
+  std::vector<std::string> dims;
+};
+struct CustomerOrder {
+  std::int64_t hour = 0;
+  std::int32_t channel = 0, device = 0;
+  std::string region;
+};
+struct DaySeries {
+  std::int64_t listed_day = 0;
+  bool dropship = false;
+  std::int64_t cost = 0;
+  std::map<std::int64_t, std::array<std::int64_t, 3>> days;  // day -> available, on hand, shipped (end of day)
+};
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LineFacts, sku, category, supplier, rating, quantity, value, cost, own_quantity)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrderFacts, customer, region, channel, device, lines, return_reasons)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SkuFacts, category, supplier, rating)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ForwardFacts, at_us, dims)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CustomerOrder, hour, channel, device, region)
+
+void to_json(nlohmann::json& j, const DaySeries& s) {
+  nlohmann::json days = nlohmann::json::object();
+  for (const auto& [day, values] : s.days) days[std::to_string(day)] = values;
+  j = {{"listed_day", s.listed_day}, {"dropship", s.dropship}, {"cost", s.cost}, {"days", std::move(days)}};
+}
+void from_json(const nlohmann::json& j, DaySeries& s) {
+  j.at("listed_day").get_to(s.listed_day);
+  j.at("dropship").get_to(s.dropship);
+  j.at("cost").get_to(s.cost);
+  s.days.clear();
+  for (const auto& [day, values] : j.at("days").items()) s.days[std::stoll(day)] = values.get<std::array<std::int64_t, 3>>();
+}
+
+std::string rating_band(std::int32_t tenths) {
+  if (tenths <= 0) return "unrated";
+  if (tenths >= 48) return "4.8+";
+  if (tenths > 42) return "4.3-4.7";
+  return "4.2-";
+}
+
+std::string channel_name(std::int32_t channel) { return shop::EnumNameChannel(static_cast<shop::Channel>(channel)); }
+std::string device_name(std::int32_t device) { return shop::EnumNameDevice(static_cast<shop::Device>(device)); }
+
+// A keyed map with the keys changed since the last flush; a key erased is
+// written as an empty row (a tombstone), so the rows on disk are the same
+// however the log was cut into batches.
+template <typename Row>
+struct Tracked {
+  std::map<std::string, Row, std::less<>> rows;
+  std::set<std::string, std::less<>> changed;
+  Row& write(const std::string& key) {
+    changed.insert(key);
+    return rows[key];
+  }
+  void erase(const std::string& key) {
+    changed.insert(key);
+    rows.erase(key);
+  }
+  void flush(const std::string& prefix, RowSink& sink) {
+    for (const std::string& key : changed) {
+      auto it = rows.find(key);
+      sink.put(prefix + key, it == rows.end() ? std::string() : nlohmann::json(it->second).dump());
+    }
+    changed.clear();
+  }
+  void write_all(const std::string& prefix, RowSink& sink) const {
+    for (const auto& [key, row] : rows) sink.put(prefix + key, nlohmann::json(row).dump());
+  }
+  void load(std::string_view key, std::string_view value) {
+    if (!value.empty()) rows[std::string(key)] = nlohmann::json::parse(value).get<Row>();
+  }
+};
+
+struct KpiState {
+  KpiState(const domain::Config& config, const ReadModelOptions& options)
+      : config(config), calendar{options.utc_offset_minutes},
+        book(calendar, config.rules, options.default_lead_time_days) {}
+
+  const domain::Config& config;
+  Calendar calendar;
+  StockBook book;
+  std::map<std::pair<std::int64_t, std::string>, Counters> buckets;
+  std::set<std::pair<std::int64_t, std::string>> changed_buckets;
+  Tracked<OrderFacts> orders;
+  Tracked<SkuFacts> skus;
+  Tracked<ForwardFacts> forwards;
+  Tracked<std::vector<CustomerOrder>> customers;
+  Tracked<DaySeries> series;
+  std::map<std::string, std::int32_t> ship_hours;
+  std::set<std::string> changed_book, changed_suppliers;
+
+  void add(std::int64_t hour, const std::string& dim, Counter counter, std::int64_t value) {
+    if (value == 0) return;
+    auto key = std::make_pair(hour, dim);
+    auto it = buckets.find(key);
+    if (it == buckets.end()) {
+      it = buckets.emplace(key, Counters{}).first;
+    }
+    it->second[counter] += value;
+    changed_buckets.insert(std::move(key));
+  }
+  void add_all(std::int64_t hour, const std::vector<std::string>& dims, Counter counter, std::int64_t value) {
+    for (const std::string& dim : dims) add(hour, dim, counter, value);
+  }
+
+  static std::vector<std::string> order_dims(const OrderFacts& order) {
+    return {"all", "channel:" + channel_name(order.channel), "region:" + order.region,
+            "device:" + device_name(order.device)};
+  }
+  static std::vector<std::string> line_dims(const std::string& sku, const std::string& category,
+                                            const std::string& supplier, std::int32_t rating) {
+    std::vector<std::string> dims = {"category:" + category, "sku:" + sku, "rating:" + rating_band(rating)};
+    if (!supplier.empty()) dims.push_back("supplier:" + supplier);
+    return dims;
+  }
+  static std::vector<std::string> line_dims(const LineFacts& line) {
+    return line_dims(line.sku, line.category, line.supplier, line.rating);
+  }
+  std::vector<std::string> sku_dims(const std::string& sku) const {
+    auto found = skus.rows.find(sku);
+    if (found == skus.rows.end()) return line_dims(sku, "", "", 0);
+    return line_dims(sku, found->second.category, found->second.supplier, found->second.rating);
+  }
+  // The distinct line dimensions of an order (an order counts once per value).
+  static std::vector<std::string> distinct_line_dims(const OrderFacts& order) {
+    std::set<std::string> dims;
+    for (const LineFacts& line : order.lines) {
+      for (std::string& dim : line_dims(line)) dims.insert(std::move(dim));
+    }
+    return {dims.begin(), dims.end()};
+  }
+  // Adds a per-order count to the order's dimensions and once per line dimension.
+  void count_order(std::int64_t hour, const OrderFacts& order, Counter counter) {
+    add_all(hour, order_dims(order), counter, 1);
+    add_all(hour, distinct_line_dims(order), counter, 1);
+  }
+
+  void apply(const shop::EventBodyUnion& event, std::int64_t at);
+  void apply_stock(const shop::EventBodyUnion& event, std::int64_t at);
+};
+
+void KpiState::apply_stock(const shop::EventBodyUnion& event, std::int64_t at) {
+  const std::string sku = book.apply(event, at);
+  if (event.type == shop::EventBody::SupplierRegistered) {
+    const auto& e = *event.AsSupplierRegistered();
+    ship_hours[e.supplier_id] = e.ship_within_hours > 0 ? e.ship_within_hours : 48;
+    changed_suppliers.insert(e.supplier_id);
+  }
+  std::vector<std::string> touched;
+  if (event.type == shop::EventBody::ReturnReceived) {
+    for (const auto& line : event.AsReturnReceived()->lines) touched.push_back(line->sku_id);
+  } else if (!sku.empty()) {
+    touched.push_back(sku);
+  }
+  const std::int64_t day = calendar.day(at);
+  for (const std::string& id : touched) {
+    changed_book.insert(id);
+    const SkuLevels& levels = book.skus().at(id);
+    if (!levels.stock.exists) continue;
+    DaySeries& s = series.write(id);
+    if (event.type == shop::EventBody::SkuListed) {
+      s.listed_day = day;
+      s.dropship = !levels.stock.supplier_id.empty();
+      s.cost = levels.stock.cost_price;
+    }
+    auto& values = s.days[day];
+    values[0] = levels.stock.available();
+    values[1] = levels.stock.on_hand();
+    if (event.type == shop::EventBody::StockShipped) values[2] += event.AsStockShipped()->quantity;
+  }
+}
+
+void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
+  using shop::EventBody;
+  const std::int64_t hour = calendar.hour(at);
+  if (StockBook::concerns(event)) apply_stock(event, at);
+  switch (event.type) {
+    case EventBody::ProductListed: {
+      const auto& e = *event.AsProductListed();
+      for (const auto& sku : e.skus) skus.write(sku->sku_id) = SkuFacts{e.category, e.supplier_id, e.rating_tenths};
+      break;
+    }
+    case EventBody::OrderPlaced: {
+      const auto& e = *event.AsOrderPlaced();
+      OrderFacts& order = orders.write(e.order_id);
+      order = OrderFacts{e.customer_id, e.region, static_cast<std::int32_t>(e.channel), static_cast<std::int32_t>(e.device), {}, {}};
+      std::int64_t value = e.shipping_fee, units = 0;
+      for (const auto& line : e.lines) {
+        LineFacts facts;
+        facts.sku = line->sku_id;
+        facts.category = line->category;
+        facts.supplier = line->supplier_id;
+        auto known = skus.rows.find(line->sku_id);
+        facts.rating = known == skus.rows.end() ? 0 : known->second.rating;
+        facts.quantity = line->quantity;
+        facts.value = line->unit_price * line->quantity - line->discount;
+        facts.cost = line->cost_price;
+        for (const auto& allocation : line->allocations) {
+          if (allocation->kind == shop::SourceKind::Warehouse) facts.own_quantity += allocation->quantity;
+        }
+        value += facts.value;
+        units += facts.quantity;
+        order.lines.push_back(std::move(facts));
+      }
+      count_order(hour, order, kPlacedOrders);
+      add_all(hour, order_dims(order), kPlacedValue, value);
+      add_all(hour, order_dims(order), kUnits, units);
+      for (const LineFacts& line : order.lines) {
+        add_all(hour, line_dims(line), kPlacedValue, line.value);
+        add_all(hour, line_dims(line), kUnits, line.quantity);
+      }
+      break;
+    }
+    case EventBody::OrderPaid: {
+      const auto& e = *event.AsOrderPaid();
+      auto found = orders.rows.find(e.order_id);
+      if (found == orders.rows.end()) break;
+      const OrderFacts& order = found->second;
+      count_order(hour, order, kPaidOrders);
+      add_all(hour, order_dims(order), kPaidValue, e.amount);
+      for (const LineFacts& line : order.lines) {
+        const std::int64_t cogs = line.cost * line.own_quantity;
+        const std::int64_t commission =
+            line.value * config.commission_bp(channel_name(order.channel), line.category) / 10'000;
+        add_all(hour, line_dims(line), kPaidValue, line.value);
+        add_all(hour, line_dims(line), kCogs, cogs);
+        add_all(hour, order_dims(order), kCogs, cogs);
+        add_all(hour, line_dims(line), kCommission, commission);
+        add_all(hour, order_dims(order), kCommission, commission);
+      }
+      customers.write(order.customer).push_back(CustomerOrder{hour, order.channel, order.device, order.region});
+      break;
+    }
+    case EventBody::PaymentFailed: {
+      const auto& e = *event.AsPaymentFailed();
+      auto found = orders.rows.find(e.order_id);
+      if (found == orders.rows.end()) break;
+      count_order(hour, found->second, static_cast<Counter>(kFailCardLimit + std::clamp<int>(static_cast<int>(e.reason), 0, 3)));
+      break;
+    }
+    case EventBody::OrderCancelled: {
+      auto found = orders.rows.find(event.AsOrderCancelled()->order_id);
+      if (found != orders.rows.end()) count_order(hour, found->second, kCancelledOrders);
+      break;
+    }
+    case EventBody::DropshipForwarded: {
+      const auto& e = *event.AsDropshipForwarded();
+      auto found = orders.rows.find(e.order_id);
+      if (found == orders.rows.end()) break;
+      const OrderFacts& order = found->second;
+      std::vector<std::string> dims = order_dims(order);
+      dims.push_back("supplier:" + e.supplier_id);
+      add_all(hour, dims, kForwards, 1);
+      add_all(hour, order_dims(order), kDropshipCost, e.dropship_cost);
+      std::vector<std::int64_t> weights;
+      for (const auto& line : e.lines) weights.push_back(line->quantity);
+      const std::vector<std::int64_t> parts = allocate(e.dropship_cost, weights);
+      for (std::size_t i = 0; i < parts.size(); ++i) add_all(hour, sku_dims(e.lines[i]->sku_id), kDropshipCost, parts[i]);
+      forwards.write(e.order_id + "/" + e.supplier_id) = ForwardFacts{at, std::move(dims)};
+      break;
+    }
+    case EventBody::OrderShipped: {
+      const auto& e = *event.AsOrderShipped();
+      auto found = orders.rows.find(e.order_id);
+      if (found == orders.rows.end()) break;
+      const OrderFacts& order = found->second;
+      for (const auto& line : e.lines) {
+        add_all(hour, order_dims(order), kShippedUnits, line->quantity);
+        add_all(hour, sku_dims(line->sku_id), kShippedUnits, line->quantity);
+      }
+      if (e.kind != shop::SourceKind::Supplier) break;
+      const std::string key = e.order_id + "/" + e.source_id;
+      auto forward = forwards.rows.find(key);
+      if (forward == forwards.rows.end()) break;
+      const std::int64_t forward_hour = calendar.hour(forward->second.at_us);
+      const std::int64_t took = at - forward->second.at_us;
+      auto hours = ship_hours.find(e.source_id);
+      const std::int64_t allowed = (hours == ship_hours.end() ? 48 : hours->second) * kMicrosPerHour;
+      add_all(forward_hour, forward->second.dims, kForwardsShipped, 1);
+      add_all(forward_hour, forward->second.dims, kShipTimeSumUs, took);
+      add_all(forward_hour, forward->second.dims, kForwardsInTime, took <= allowed ? 1 : 0);
+      forwards.erase(key);
+      break;
+    }
+    case EventBody::ReturnRequested: {
+      const auto& e = *event.AsReturnRequested();
+      if (orders.rows.contains(e.order_id)) {
+        orders.write(e.order_id).return_reasons[e.return_id] = static_cast<std::int32_t>(e.reason);
+      }
+      break;
+    }
+    case EventBody::ReturnReceived: {
+      const auto& e = *event.AsReturnReceived();
+      auto found = orders.rows.find(e.order_id);
+      if (found == orders.rows.end()) break;
+      const OrderFacts& order = found->second;
+      auto reason = order.return_reasons.find(e.return_id);
+      const int by_reason = kReturnedSizeMismatch + std::clamp<int>(reason == order.return_reasons.end() ? 0 : reason->second, 0, 4);
+      for (const auto& line : e.lines) {
+        for (Counter counter : {kReturnedUnits, static_cast<Counter>(by_reason)}) {
+          add_all(hour, order_dims(order), counter, line->quantity);
+          add_all(hour, sku_dims(line->sku_id), counter, line->quantity);
+        }
+      }
+      break;
+    }
+    case EventBody::RefundIssued: {
+      const auto& e = *event.AsRefundIssued();
+      auto found = orders.rows.find(e.order_id);
+      if (found == orders.rows.end()) break;
+      const OrderFacts& order = found->second;
+      add_all(hour, order_dims(order), kRefunds, e.amount);
+      std::vector<std::int64_t> weights;
+      for (const LineFacts& line : order.lines) weights.push_back(line.value);
+      const std::vector<std::int64_t> parts = allocate(e.amount, weights);
+      for (std::size_t i = 0; i < parts.size(); ++i) add_all(hour, line_dims(order.lines[i]), kRefunds, parts[i]);
+      break;
+    }
+    case EventBody::SpendRecorded: {
+      const auto& e = *event.AsSpendRecorded();
+      std::int64_t day = 0;
+      const std::int64_t spend_hour = parse_day(e.day, day) ? day * 24 : hour;
+      std::vector<std::string> dims = {"all", "channel:" + channel_name(static_cast<std::int32_t>(e.channel))};
+      if (!e.sku_id.empty()) {
+        for (std::string& dim : sku_dims(e.sku_id)) dims.push_back(std::move(dim));
+      }
+      add_all(spend_hour, dims, kSpend, e.amount);
+      break;
+    }
+    case EventBody::TrafficRecorded: {
+      const auto& e = *event.AsTrafficRecorded();
+      const std::int64_t traffic_hour = calendar.hour(e.period_start);
+      std::vector<std::string> dims = {"all", "channel:" + channel_name(static_cast<std::int32_t>(e.channel))};
+      if (!e.sku_id.empty()) {
+        for (std::string& dim : sku_dims(e.sku_id)) dims.push_back(std::move(dim));
+      }
+      add_all(traffic_hour, dims, kImpressions, e.impressions);
+      add_all(traffic_hour, dims, kClicks, e.clicks);
+      add_all(traffic_hour, dims, kVisitors, e.visitors);
+      add_all(traffic_hour, dims, kPageViews, e.page_views);
+      add_all(traffic_hour, dims, kAddToCarts, e.add_to_carts);
+      break;
+    }
+    default: break;
+  }
+}
+
+std::string bucket_key(std::int64_t hour, const std::string& dim) {
+  char text[24];
+  std::snprintf(text, sizeof text, "h/%010" PRId64 "/", hour);
+  return text + dim;
+}
+
+nlohmann::json counters_json(const Counters& counters) {
+  nlohmann::json out = nlohmann::json::object();
+  const auto& names = kpi_counter_names();
+  for (int i = 0; i < kCounterCount; ++i) {
+    if (counters[i] != 0) out[names[i]] = counters[i];
+  }
+  return out;
+}
+
+}  // namespace internal
+
+using internal::Counters;
+using internal::KpiState;
+
+const std::vector<std::string>& kpi_counter_names() {
+  static const std::vector<std::string> names = {
+      "placed_orders", "placed_value", "units", "paid_orders", "paid_value", "cancelled_orders",
+      "payment_failed_card_limit", "payment_failed_verification_timeout", "payment_failed_cancelled_by_buyer",
+      "payment_failed_other", "shipped_units", "returned_units", "returned_size_mismatch",
+      "returned_quality_problem", "returned_damaged_in_transit", "returned_not_as_described",
+      "returned_no_reason_7day", "refunds", "cogs", "commission", "dropship_cost", "spend", "impressions",
+      "clicks", "visitors", "page_views", "add_to_carts", "forwards", "forwards_shipped", "forwards_in_time",
+      "ship_time_sum_us"};
+  return names;
+}
+
+KpiProjection::KpiProjection(const domain::Config& config, const ReadModelOptions& options)
+    : config_(config), options_(options), state_(std::make_unique<KpiState>(config_, options_)) {}
+
+KpiProjection::~KpiProjection() = default;
+
+std::unique_ptr<Projection> KpiProjection::fresh() const { return std::make_unique<KpiProjection>(config_, options_); }
+
+Status KpiProjection::apply(const EventContext& context) {
+  if (context.event == nullptr) return *context.decode_error;
+  state_->apply(*context.event, context.occurred_at_us());
+  return ok_status();
+}
+
+void KpiProjection::take_changed_rows(RowSink& sink) {
+  KpiState& s = *state_;
+  for (const auto& key : s.changed_buckets) {
+    sink.put(internal::bucket_key(key.first, key.second), internal::counters_json(s.buckets.at(key)).dump());
+  }
+  s.changed_buckets.clear();
+  s.orders.flush("order/", sink);
+  s.skus.flush("sku/", sink);
+  s.forwards.flush("fwd/", sink);
+  s.customers.flush("cust/", sink);
+  s.series.flush("series/", sink);
+  for (const std::string& sku : s.changed_book) sink.put("book/" + sku, nlohmann::json(s.book.skus().at(sku)).dump());
+  s.changed_book.clear();
+  for (const std::string& id : s.changed_suppliers) {
+    sink.put("sup/" + id, nlohmann::json{{"lead", s.book.lead_times().at(id)}, {"ship", s.ship_hours.at(id)}}.dump());
+  }
+  s.changed_suppliers.clear();
+}
+
+void KpiProjection::write_all_rows(RowSink& sink) const {
+  const KpiState& s = *state_;
+  for (const auto& [key, counters] : s.buckets) sink.put(internal::bucket_key(key.first, key.second), internal::counters_json(counters).dump());
+  s.orders.write_all("order/", sink);
+  s.skus.write_all("sku/", sink);
+  s.forwards.write_all("fwd/", sink);
+  s.customers.write_all("cust/", sink);
+  s.series.write_all("series/", sink);
+  for (const auto& [sku, levels] : s.book.skus()) sink.put("book/" + sku, nlohmann::json(levels).dump());
+  for (const auto& [id, hours] : s.ship_hours) {
+    sink.put("sup/" + id, nlohmann::json{{"lead", s.book.lead_times().at(id)}, {"ship", hours}}.dump());
+  }
+}
+
+Status KpiProjection::load_row(std::string_view key, std::string_view value) {
+  KpiState& s = *state_;
+  return internal::load_guarded(key, [&] {
+    const std::size_t slash = key.find('/');
+    if (slash == std::string_view::npos) return false;
+    const std::string_view table = key.substr(0, slash), id = key.substr(slash + 1);
+    if (table == "h") {
+      const std::size_t dim_at = id.find('/');
+      if (dim_at == std::string_view::npos) return false;
+      const std::int64_t hour = std::stoll(std::string(id.substr(0, dim_at)));
+      Counters& counters = s.buckets[{hour, std::string(id.substr(dim_at + 1))}];
+      const nlohmann::json row = nlohmann::json::parse(value);
+      const auto& names = kpi_counter_names();
+      for (int i = 0; i < internal::kCounterCount; ++i) counters[i] = row.value(names[i], std::int64_t{0});
+    } else if (table == "order") {
+      s.orders.load(id, value);
+    } else if (table == "sku") {
+      s.skus.load(id, value);
+    } else if (table == "fwd") {
+      s.forwards.load(id, value);
+    } else if (table == "cust") {
+      s.customers.load(id, value);
+    } else if (table == "series") {
+      s.series.load(id, value);
+    } else if (table == "book") {
+      s.book.skus()[std::string(id)] = nlohmann::json::parse(value).get<internal::SkuLevels>();
+    } else if (table == "sup") {
+      const nlohmann::json row = nlohmann::json::parse(value);
+      s.book.lead_times()[std::string(id)] = row.at("lead").get<std::int32_t>();
+      s.ship_hours[std::string(id)] = row.at("ship").get<std::int32_t>();
+    } else {
+      return false;
+    }
+    return true;
+  });
+}
+
+// ---- queries ------------------------------------------------------------------
+
+namespace {
+
+using internal::Calendar;
+
+std::int64_t period_start_hour(const std::string& granularity, std::int64_t hour, std::int64_t from_hour) {
+  if (granularity == "hour") return hour;
+  const std::int64_t day = Calendar::floor_div(hour, 24);
+  if (granularity == "day") return day * 24;
+  if (granularity == "week") return (day - (((day + 3) % 7) + 7) % 7) * 24;  // ISO: Monday (1970-01-01 was a Thursday)
+  if (granularity == "month") {
+    const internal::CivilDate date = internal::civil_from_days(day);
+    return internal::days_from_civil(date.year, date.month, 1) * 24;
+  }
+  return from_hour;  // total
+}
+
+std::int64_t period_end_hour(const std::string& granularity, std::int64_t start, std::int64_t to_hour) {
+  if (granularity == "hour") return start + 1;
+  if (granularity == "day") return start + 24;
+  if (granularity == "week") return start + 7 * 24;
+  if (granularity == "month") {
+    const internal::CivilDate date = internal::civil_from_days(start / 24);
+    const std::uint32_t month = date.month == 12 ? 1 : date.month + 1;
+    const std::int32_t year = date.month == 12 ? date.year + 1 : date.year;
+    return internal::days_from_civil(year, month, 1) * 24;
+  }
+  return to_hour;
+}
+
+nlohmann::json ratio(std::int64_t a, std::int64_t b) {
+  return b == 0 ? nlohmann::json(nullptr) : nlohmann::json(static_cast<double>(a) / static_cast<double>(b));
+}
+
+// The value of a day series at the end of `day`: the last day recorded at or
+// before it (carried forward); nullptr before the first.
+const std::array<std::int64_t, 3>* value_at(const internal::DaySeries& series, std::int64_t day) {
+  auto it = series.days.upper_bound(day);
+  if (it == series.days.begin()) return nullptr;
+  return &std::prev(it)->second;
+}
+
+}  // namespace
+
+Result<nlohmann::json> KpiProjection::query(const KpiQuery& q) const {
+  static const std::set<std::string> kGranularities = {"hour", "day", "week", "month", "total"};
+  static const std::set<std::string> kDimensions = {"all", "channel", "region", "device", "category", "sku", "supplier", "rating"};
+  if (!kGranularities.contains(q.granularity)) {
+    return Error{"invalid_argument", "granularity", "one of hour, day, week, month, total"};
+  }
+  if (!kDimensions.contains(q.by)) {
+    return Error{"invalid_argument", "by", "one of all, channel, region, device, category, sku, supplier, rating"};
+  }
+  if (q.to_us <= q.from_us) return Error{"invalid_argument", "to", "must be after from"};
+  const KpiState& s = *state_;
+  const Calendar& cal = s.calendar;
+  // Hours whose start lies in [from, to).
+  const std::int64_t from_hour = cal.hour(q.from_us - 1) + 1;
+  const std::int64_t to_hour = cal.hour(q.to_us - 1) + 1;
+  if (q.granularity == "hour" && to_hour - from_hour > 24 * 93) {
+    return Error{"invalid_argument", "to", "hourly figures cover at most 93 days"};
+  }
+  if (to_hour - from_hour > 24 * 3700) return Error{"invalid_argument", "to", "a range covers at most ten years"};
+  const std::string prefix = q.by == "all" ? "all" : q.by + ":";
+  std::map<std::pair<std::int64_t, std::string>, Counters> rows;
+  std::array<std::int64_t, 24> profile{};
+  for (auto it = s.buckets.lower_bound({from_hour, ""}); it != s.buckets.end() && it->first.first < to_hour; ++it) {
+    const auto& [hour, dim] = it->first;
+    if (dim == "all") profile[static_cast<std::size_t>(((hour % 24) + 24) % 24)] += it->second[internal::kPaidValue];
+    if (q.by == "all" ? dim != "all" : !dim.starts_with(prefix)) continue;
+    const std::string key = q.by == "all" ? "all" : dim.substr(prefix.size());
+    Counters& sum = rows[{period_start_hour(q.granularity, hour, from_hour), key}];
+    for (int i = 0; i < internal::kCounterCount; ++i) sum[i] += it->second[i];
+  }
+
+  nlohmann::json out_rows = nlohmann::json::array();
+  for (const auto& [period, c] : rows) {
+    const auto& [start_hour, key] = period;
+    const std::int64_t lo = std::max(start_hour, from_hour);
+    const std::int64_t hi = std::min(period_end_hour(q.granularity, start_hour, to_hour), to_hour);
+    using namespace internal;
+    const std::int64_t net = c[kPaidValue] - c[kRefunds];
+    nlohmann::json kpis = {
+        {"gmv", c[kPlacedValue]},
+        {"paid_gmv", c[kPaidValue]},
+        {"net_sales", net},
+        {"orders", c[kPlacedOrders]},
+        {"paid_orders", c[kPaidOrders]},
+        {"units", c[kUnits]},
+        {"aov", ratio(c[kPaidValue], c[kPaidOrders])},
+        {"cancellation_rate", ratio(c[kCancelledOrders], c[kPlacedOrders])},
+        {"payment_failure_rate", {{"card_limit", ratio(c[kFailCardLimit], c[kPlacedOrders])},
+                                  {"verification_timeout", ratio(c[kFailVerificationTimeout], c[kPlacedOrders])},
+                                  {"cancelled_by_buyer", ratio(c[kFailCancelledByBuyer], c[kPlacedOrders])},
+                                  {"other", ratio(c[kFailOther], c[kPlacedOrders])}}},
+        {"return_rate", ratio(c[kReturnedUnits], c[kShippedUnits])},
+        {"return_rate_by_reason", {{"size_mismatch", ratio(c[kReturnedSizeMismatch], c[kShippedUnits])},
+                                   {"quality_problem", ratio(c[kReturnedQualityProblem], c[kShippedUnits])},
+                                   {"damaged_in_transit", ratio(c[kReturnedDamagedInTransit], c[kShippedUnits])},
+                                   {"not_as_described", ratio(c[kReturnedNotAsDescribed], c[kShippedUnits])},
+                                   {"no_reason_7day", ratio(c[kReturnedNoReason7Day], c[kShippedUnits])}}},
+        {"refund_total", c[kRefunds]},
+        {"gross_profit", net - c[kCogs] - c[kCommission] - c[kDropshipCost] - c[kSpend]},
+        {"roi", ratio(net, c[kSpend])},
+        {"supplier_ship_rate_48h", ratio(c[kForwardsInTime], c[kForwards])},
+        {"ctr", ratio(c[kClicks], c[kImpressions])},
+        {"cvr", ratio(c[kPaidOrders], c[kVisitors])},
+        {"add_to_cart_rate", ratio(c[kAddToCarts], c[kVisitors])},
+    };
+    kpis["mean_ship_hours"] = c[kForwardsShipped] == 0 ? nlohmann::json(nullptr)
+        : nlohmann::json(static_cast<double>(c[kShipTimeSumUs]) / static_cast<double>(c[kForwardsShipped]) / 3.6e9);
+
+    // SKU-based figures over the whole days of the period.
+    const std::int64_t first_day = Calendar::floor_div(lo + 23, 24), end_day = Calendar::floor_div(hi, 24);
+    const bool sku_based = q.by == "all" || q.by == "sku" || q.by == "category" || q.by == "supplier" || q.by == "rating";
+    auto sku_selected = [&](const std::string& sku) {
+      if (q.by == "all") return true;
+      if (q.by == "sku") return sku == key;
+      auto facts = s.skus.rows.find(sku);
+      if (facts == s.skus.rows.end()) return false;
+      if (q.by == "category") return facts->second.category == key;
+      if (q.by == "supplier") return facts->second.supplier == key;
+      return rating_band(facts->second.rating) == key;
+    };
+    if (sku_based && q.granularity != "hour" && first_day < end_day) {
+      std::int64_t listed_days = 0, stockout_days = 0, with_stock = 0, slow = 0;
+      Int128 value_sum = 0;
+      for (const auto& [sku, series] : s.series.rows) {
+        if (series.dropship || !sku_selected(sku)) continue;
+        for (std::int64_t day = std::max(first_day, series.listed_day); day < end_day; ++day) {
+          const auto* v = value_at(series, day);
+          if (v == nullptr) continue;
+          ++listed_days;
+          if ((*v)[0] <= 0) ++stockout_days;
+        }
+        for (std::int64_t day = first_day; day < end_day; ++day) {
+          const auto* v = value_at(series, day);
+          if (v != nullptr) value_sum += static_cast<Int128>((*v)[1]) * series.cost;
+        }
+        const auto* last = value_at(series, end_day - 1);
+        if (last != nullptr && (*last)[1] > 0) {
+          ++with_stock;
+          std::int64_t sold = 0;
+          for (auto it = series.days.upper_bound(end_day - 31); it != series.days.end() && it->first <= end_day - 1; ++it) {
+            sold += it->second[2];
+          }
+          if (sold == 0) ++slow;
+        }
+      }
+      const std::int64_t days = end_day - first_day;
+      const double average_value = static_cast<double>(value_sum) / static_cast<double>(days);
+      kpis["stockout_rate"] = ratio(stockout_days, listed_days);
+      kpis["average_inventory_value"] = average_value;
+      kpis["inventory_turnover"] = average_value <= 0 ? nlohmann::json(nullptr) : nlohmann::json(static_cast<double>(c[kCogs]) / average_value);
+      kpis["slow_moving_ratio"] = ratio(slow, with_stock);
+    }
+    const bool customer_based = q.by == "all" || q.by == "channel" || q.by == "region" || q.by == "device";
+    if (customer_based) {
+      std::int64_t buyers = 0, repeat = 0;
+      for (const auto& [customer, paid] : s.customers.rows) {
+        std::int64_t count = 0;
+        for (const internal::CustomerOrder& order : paid) {
+          if (order.hour < lo || order.hour >= hi) continue;
+          if (q.by == "channel" && channel_name(order.channel) != key) continue;
+          if (q.by == "region" && order.region != key) continue;
+          if (q.by == "device" && device_name(order.device) != key) continue;
+          ++count;
+        }
+        if (count >= 1) ++buyers;
+        if (count >= 2) ++repeat;
+      }
+      kpis["repurchase_rate"] = ratio(repeat, buyers);
+    }
+    const std::int64_t hour_of_day = ((start_hour % 24) + 24) % 24;
+    std::string label = q.granularity == "total" ? "total" : format_day(Calendar::floor_div(start_hour, 24));
+    if (q.granularity == "hour") label += (hour_of_day < 10 ? "T0" : "T") + std::to_string(hour_of_day);
+    out_rows.push_back({{"period", label},
+                        {"start", format_time(cal.hour_start_utc(lo))},
+                        {"end", format_time(cal.hour_start_utc(hi))},
+                        {"key", key},
+                        {"counters", counters_json(c)},
+                        {"kpis", std::move(kpis)}});
+  }
+  nlohmann::json out = {{"granularity", q.granularity},
+                        {"by", q.by},
+                        {"from", internal::format_time(q.from_us)},
+                        {"to", internal::format_time(q.to_us)},
+                        {"utc_offset_minutes", options_.utc_offset_minutes},
+                        {"rows", std::move(out_rows)}};
+  if (q.by == "all") out["hourly_profile"] = profile;
+  return out;
+}
+
+}  // namespace spine::projections

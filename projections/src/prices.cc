@@ -1,0 +1,113 @@
+#include "spine/projections/prices.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "calendar.h"
+#include "rows.h"
+
+namespace spine::projections {
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PricePoint, position, at_us, old_price, new_price, reason, actor, below_cost)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SkuPrices, product_id, cost_price, changes, shipped_units)
+
+Status PriceProjection::apply(const EventContext& context) {
+  if (context.event == nullptr) return *context.decode_error;
+  const shop::EventBodyUnion& event = *context.event;
+  clock_us_ = std::max(clock_us_, context.occurred_at_us());
+  const std::string actor(context.record.actor());
+  switch (event.type) {
+    case shop::EventBody::ProductListed: {
+      const auto& e = *event.AsProductListed();
+      for (const auto& sku : e.skus) {
+        SkuPrices& prices = skus_[sku->sku_id];
+        prices.product_id = e.product_id;
+        prices.cost_price = sku->cost_price;
+        prices.changes.push_back(PricePoint{context.position(), context.occurred_at_us(), 0, sku->list_price,
+                                            "listed", actor, sku->list_price < sku->cost_price});
+        changed_.insert(sku->sku_id);
+      }
+      break;
+    }
+    case shop::EventBody::PriceChanged: {
+      const auto& e = *event.AsPriceChanged();
+      SkuPrices& prices = skus_[e.sku_id];
+      prices.changes.push_back(PricePoint{context.position(), context.occurred_at_us(), e.old_price, e.new_price,
+                                          e.reason, actor, e.below_cost});
+      changed_.insert(e.sku_id);
+      break;
+    }
+    case shop::EventBody::StockShipped: {
+      const auto& e = *event.AsStockShipped();
+      skus_[e.sku_id].shipped_units += e.quantity;
+      changed_.insert(e.sku_id);
+      break;
+    }
+    default: break;
+  }
+  return ok_status();
+}
+
+void PriceProjection::take_changed_rows(RowSink& sink) {
+  for (const std::string& sku : changed_) sink.put("sku/" + sku, nlohmann::json(skus_.at(sku)).dump());
+  changed_.clear();
+  sink.put("clock", std::to_string(clock_us_));
+}
+
+void PriceProjection::write_all_rows(RowSink& sink) const {
+  for (const auto& [sku, prices] : skus_) sink.put("sku/" + sku, nlohmann::json(prices).dump());
+  sink.put("clock", std::to_string(clock_us_));
+}
+
+Status PriceProjection::load_row(std::string_view key, std::string_view value) {
+  return internal::load_guarded(key, [&] {
+    if (key.starts_with("sku/")) {
+      skus_[std::string(key.substr(4))] = nlohmann::json::parse(value).get<SkuPrices>();
+      return true;
+    }
+    if (key == "clock") {
+      clock_us_ = std::stoll(std::string(value));
+      return true;
+    }
+    return false;
+  });
+}
+
+std::int64_t lowest_price_30d(const std::vector<PricePoint>& changes, std::int64_t now_us) {
+  const std::int64_t window_start = now_us - 30 * internal::kMicrosPerDay;
+  std::int64_t lowest = INT64_MAX;
+  const PricePoint* at_start = nullptr;
+  for (const PricePoint& change : changes) {
+    if (change.at_us <= window_start) {
+      at_start = &change;
+    } else if (change.at_us <= now_us) {
+      lowest = std::min(lowest, change.new_price);
+    }
+  }
+  if (at_start != nullptr) lowest = std::min(lowest, at_start->new_price);
+  return lowest == INT64_MAX ? 0 : lowest;
+}
+
+nlohmann::json PriceProjection::history(std::string_view sku) const {
+  auto found = skus_.find(sku);
+  if (found == skus_.end() || found->second.changes.empty()) return nullptr;
+  const SkuPrices& prices = found->second;
+  const std::int64_t price = prices.changes.back().new_price;
+  const std::int64_t lowest = lowest_price_30d(prices.changes, clock_us_);
+  nlohmann::json changes = nlohmann::json::array();
+  for (const PricePoint& change : prices.changes) {
+    changes.push_back({{"position", change.position}, {"at", internal::format_time(change.at_us)},
+                       {"old_price", change.old_price}, {"new_price", change.new_price}, {"reason", change.reason},
+                       {"actor", change.actor}, {"below_cost", change.below_cost}});
+  }
+  return {{"sku", std::string(sku)},
+          {"product_id", prices.product_id},
+          {"price", price},
+          {"cost_price", prices.cost_price},
+          {"lowest_30d", lowest},
+          {"shipped_units", prices.shipped_units},
+          {"promo_eligible", price <= lowest && prices.shipped_units >= config_.rules.promo_min_sales},
+          {"changes", std::move(changes)}};
+}
+
+}  // namespace spine::projections

@@ -1,0 +1,519 @@
+#include "spine/projections/runner.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cassert>
+#include <cinttypes>
+#include <cstdio>
+#include <mutex>
+
+#include "spine/domain/events.h"
+
+namespace spine::projections {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Error db_error(const rocksdb::Status& status, std::string what) {
+  return Error{"projection_db_error", "", what + ": " + status.ToString()};
+}
+
+std::string position_key(std::uint64_t position) {
+  char text[17];
+  std::snprintf(text, sizeof text, "%016" PRIx64, position);
+  return text;
+}
+
+// Key prefixes of the projection database (docs/projections.md).
+std::string checkpoint_key(std::string_view name) { return "c/" + std::string(name); }
+std::string row_prefix(std::string_view name) { return "r/" + std::string(name) + "/"; }
+std::string snapshot_prefix(std::string_view name, std::uint64_t position) {
+  return "s/" + std::string(name) + "/" + position_key(position) + "/";
+}
+std::string snapshot_marker_prefix(std::string_view name) { return "m/" + std::string(name) + "/"; }
+
+// The smallest key greater than every key starting with `prefix`.
+std::string prefix_end(std::string prefix) {
+  assert(!prefix.empty() && prefix.back() != '\xff');
+  prefix.back() = static_cast<char>(prefix.back() + 1);
+  return prefix;
+}
+
+std::string encode_checkpoint(std::uint32_t version, std::uint64_t position) {
+  return std::to_string(version) + " " + std::to_string(position);
+}
+
+bool decode_checkpoint(std::string_view text, std::uint32_t& version, std::uint64_t& position) {
+  unsigned long long v = 0, p = 0;
+  const std::string copy(text);
+  if (std::sscanf(copy.c_str(), "%llu %llu", &v, &p) != 2) return false;
+  version = static_cast<std::uint32_t>(v);
+  position = p;
+  return true;
+}
+
+class BatchSink : public RowSink {
+ public:
+  BatchSink(rocksdb::WriteBatch& batch, std::string prefix) : batch_(batch), prefix_(std::move(prefix)) {}
+  void put(std::string_view key, std::string_view value) override {
+    key_.assign(prefix_).append(key);
+    batch_.Put(key_, rocksdb::Slice(value.data(), value.size()));
+  }
+
+ private:
+  rocksdb::WriteBatch& batch_;
+  std::string prefix_;
+  std::string key_;
+};
+
+// Decodes a record's payload once for all projections.
+struct DecodedRecord {
+  Result<shop::EventBodyUnion> event;
+  explicit DecodedRecord(const store::RecordView& record)
+      : event(domain::decode_event(record.payload(), record.event_type())) {}
+  EventContext context(const store::RecordView& record) const {
+    return EventContext{record, event.ok() ? &event.value() : nullptr, event.ok() ? nullptr : &event.error()};
+  }
+};
+
+Status apply_named(Projection& projection, const EventContext& context) {
+  Status status = projection.apply(context);
+  if (status.ok()) return status;
+  Error error = status.error();
+  error.message = "projection " + std::string(projection.name()) + " failed on position " +
+                  std::to_string(context.position()) + " (" + std::string(context.record.event_type()) +
+                  "): " + error.message;
+  return error;
+}
+
+}  // namespace
+
+struct Slot {
+  std::unique_ptr<Projection> projection;
+  std::uint64_t position = 0;
+  bool failed = false;
+  std::uint64_t failed_position = 0;
+  std::string error;
+  // Throughput sampling.
+  std::uint64_t applied_total = 0;
+  std::uint64_t sample_applied = 0;
+  Clock::time_point sample_time = Clock::now();
+  double rate = 0;
+};
+
+class ProjectionRunner::Impl {
+ public:
+  Impl(store::EventStore& store, std::unique_ptr<rocksdb::DB> db, RunnerOptions options)
+      : store_(store), db_(std::move(db)), options_(options) {}
+
+  Status load(std::vector<std::unique_ptr<Projection>> projections) {
+    for (auto& projection : projections) {
+      assert(projection->name().find('/') == std::string_view::npos);
+      Slot slot;
+      slot.projection = std::move(projection);
+      if (Status s = load_slot(slot); !s.ok()) return s;
+      slots_.push_back(std::move(slot));
+    }
+    return ok_status();
+  }
+
+  // Reads the checkpoint and (for in-memory projections) the rows of `slot`;
+  // drops everything stored under another version.
+  Status load_slot(Slot& slot) {
+    Projection& projection = *slot.projection;
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), checkpoint_key(projection.name()), &value);
+    std::uint32_t version = 0;
+    std::uint64_t position = 0;
+    if (s.ok()) {
+      if (!decode_checkpoint(value, version, position)) {
+        return Error{"projection_db_corrupt", checkpoint_key(projection.name()), "unreadable checkpoint"};
+      }
+    } else if (!s.IsNotFound()) {
+      return db_error(s, "reading a checkpoint");
+    }
+    if (!s.ok() || version != projection.version()) {
+      if (Status dropped = drop_rows(projection.name()); !dropped.ok()) return dropped;
+      slot.position = 0;
+      return ok_status();
+    }
+    slot.position = position;
+    if (!projection.in_memory()) return ok_status();
+    return for_each(row_prefix(projection.name()), nullptr, [&](std::string_view key, std::string_view row) {
+      return projection.load_row(key, row);
+    });
+  }
+
+  Status drop_rows(std::string_view name) {
+    rocksdb::WriteBatch batch;
+    for (const std::string& prefix : {row_prefix(name), "s/" + std::string(name) + "/", snapshot_marker_prefix(name)}) {
+      batch.DeleteRange(prefix, prefix_end(prefix));
+    }
+    batch.Delete(checkpoint_key(name));
+    rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
+    return s.ok() ? ok_status() : Status(db_error(s, "dropping rows"));
+  }
+
+  // Visits the rows under `prefix`, stripped of it; stops at the first error.
+  Status for_each(const std::string& prefix, const rocksdb::Snapshot* snapshot,
+                  const std::function<Status(std::string_view, std::string_view)>& visit) const {
+    rocksdb::ReadOptions read;
+    read.snapshot = snapshot;
+    const std::string end = prefix_end(prefix);
+    rocksdb::Slice upper(end);
+    read.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read));
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      const rocksdb::Slice key = it->key();
+      const rocksdb::Slice value = it->value();
+      Status s = visit(std::string_view(key.data() + prefix.size(), key.size() - prefix.size()),
+                       std::string_view(value.data(), value.size()));
+      if (!s.ok()) return s;
+    }
+    return it->status().ok() ? ok_status() : Status(db_error(it->status(), "reading rows"));
+  }
+
+  void handle_rebuild_requests() {
+    std::vector<std::string> requests;
+    {
+      std::lock_guard lock(rebuild_mutex_);
+      requests.swap(rebuild_requests_);
+    }
+    if (requests.empty()) return;
+    std::unique_lock state(state_mutex_);
+    for (const std::string& name : requests) {
+      Slot* slot = find(name);
+      if (slot == nullptr) continue;
+      if (!drop_rows(name).ok()) continue;  // stays as it was; retried on the next request
+      slot->projection = slot->projection->fresh();
+      slot->position = 0;
+      slot->failed = false;
+      slot->error.clear();
+      slot->failed_position = 0;
+    }
+    progress_cv_.notify_all();
+  }
+
+  Slot* find(std::string_view name) {
+    for (Slot& slot : slots_) {
+      if (slot.projection->name() == name) return &slot;
+    }
+    return nullptr;
+  }
+  const Slot* find(std::string_view name) const { return const_cast<Impl*>(this)->find(name); }
+
+  // The next position some healthy projection needs, or 0 when none does.
+  std::uint64_t next_needed() const {
+    std::uint64_t next = 0;
+    for (const Slot& slot : slots_) {
+      if (slot.failed) continue;
+      if (next == 0 || slot.position + 1 < next) next = slot.position + 1;
+    }
+    return next;
+  }
+
+  // One cycle: read a bounded batch, apply it, write rows and checkpoints.
+  // Returns the number of records read.
+  Result<std::size_t> step(std::chrono::milliseconds wait) {
+    handle_rebuild_requests();
+    const std::uint64_t from = next_needed();
+    if (from == 0) return std::size_t{0};
+    if (store_.head().position < from) {
+      store_.wait_for_position(from, wait);
+      if (store_.head().position < from) return std::size_t{0};
+    }
+    std::size_t limit = options_.batch_records;
+    if (options_.snapshot_every > 0) {
+      const std::uint64_t next_snapshot = ((from - 1) / options_.snapshot_every + 1) * options_.snapshot_every;
+      limit = static_cast<std::size_t>(std::min<std::uint64_t>(limit, next_snapshot - from + 1));
+    }
+    auto records = store_.read_all(from, limit);
+    if (!records.ok()) return records.error();
+    if (records->empty()) return std::size_t{0};
+    apply_and_write(*records);
+    return records->size();
+  }
+
+  void apply_and_write(const std::vector<store::RecordView>& records) {
+    std::unique_lock state(state_mutex_);
+    std::vector<std::uint64_t> applied(slots_.size(), 0);
+    std::vector<bool> failed_now(slots_.size(), false);
+    for (const store::RecordView& record : records) {
+      const DecodedRecord decoded(record);
+      const EventContext context = decoded.context(record);
+      for (std::size_t i = 0; i < slots_.size(); ++i) {
+        Slot& slot = slots_[i];
+        if (slot.failed || slot.position >= record.position()) continue;
+        Status s = apply_named(*slot.projection, context);
+        if (!s.ok()) {
+          slot.failed = true;
+          slot.failed_position = record.position();
+          slot.error = s.error().to_string();
+          failed_now[i] = true;
+          continue;
+        }
+        slot.position = record.position();
+        ++applied[i];
+      }
+    }
+    rocksdb::WriteBatch batch;
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+      Slot& slot = slots_[i];
+      if (failed_now[i] || applied[i] == 0) continue;
+      Projection& projection = *slot.projection;
+      BatchSink rows(batch, row_prefix(projection.name()));
+      projection.take_changed_rows(rows);
+      batch.Put(checkpoint_key(projection.name()), encode_checkpoint(projection.version(), slot.position));
+      if (projection.in_memory() && options_.snapshot_every > 0 && slot.position % options_.snapshot_every == 0) {
+        BatchSink snapshot(batch, snapshot_prefix(projection.name(), slot.position));
+        projection.write_all_rows(snapshot);
+        batch.Put(snapshot_marker_prefix(projection.name()) + position_key(slot.position), "");
+      }
+    }
+    rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
+    if (!s.ok()) {
+      // Nothing was written: every projection goes back to its stored state
+      // and the cycle is retried (the error is reported in the status).
+      for (Slot& slot : slots_) reload_after_error(slot, "projection database write failed: " + s.ToString());
+      return;
+    }
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+      Slot& slot = slots_[i];
+      if (failed_now[i]) {
+        // Its unflushed state is discarded: it restarts from what is stored.
+        const std::string error = slot.error;
+        const std::uint64_t failed_position = slot.failed_position;
+        reload_after_error(slot, error);
+        slot.failed = true;
+        slot.failed_position = failed_position;
+      }
+      slot.applied_total += applied[i];
+      sample_rate(slot);
+    }
+    progress_cv_.notify_all();
+  }
+
+  void reload_after_error(Slot& slot, const std::string& error) {
+    slot.projection = slot.projection->fresh();
+    Status s = load_slot(slot);
+    slot.error = s.ok() ? error : error + "; reload: " + s.error().to_string();
+  }
+
+  static void sample_rate(Slot& slot) {
+    const auto now = Clock::now();
+    const double elapsed = std::chrono::duration<double>(now - slot.sample_time).count();
+    if (elapsed < 1.0) return;
+    slot.rate = static_cast<double>(slot.applied_total - slot.sample_applied) / elapsed;
+    slot.sample_applied = slot.applied_total;
+    slot.sample_time = now;
+  }
+
+  void run() {
+    while (!stopping_.load()) {
+      auto stepped = step(options_.live_wait);
+      if (!stepped.ok()) {
+        std::unique_lock state(state_mutex_);
+        last_error_ = stepped.error().to_string();
+        state.unlock();
+        std::this_thread::sleep_for(options_.live_wait);
+      }
+    }
+  }
+
+  store::EventStore& store_;
+  std::unique_ptr<rocksdb::DB> db_;
+  RunnerOptions options_;
+  std::vector<Slot> slots_;
+  mutable std::shared_mutex state_mutex_;   // held exclusively while applying a batch
+  mutable std::mutex progress_mutex_;
+  mutable std::condition_variable_any progress_cv_;
+  std::mutex rebuild_mutex_;
+  std::vector<std::string> rebuild_requests_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::string last_error_;
+};
+
+ProjectionRunner::ProjectionRunner(store::EventStore& store, std::unique_ptr<Impl> impl)
+    : store_(store), impl_(std::move(impl)) {}
+
+ProjectionRunner::~ProjectionRunner() { stop(); }
+
+Result<std::unique_ptr<ProjectionRunner>> ProjectionRunner::open(store::EventStore& store, const std::string& dir,
+                                                                 std::vector<std::unique_ptr<Projection>> projections,
+                                                                 RunnerOptions options) {
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.compression = rocksdb::kLZ4Compression;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, &raw);
+  if (!s.ok()) return db_error(s, "opening " + dir);
+  auto impl = std::make_unique<Impl>(store, std::unique_ptr<rocksdb::DB>(raw), options);
+  if (Status loaded = impl->load(std::move(projections)); !loaded.ok()) return loaded.error();
+  return std::unique_ptr<ProjectionRunner>(new ProjectionRunner(store, std::move(impl)));
+}
+
+Status ProjectionRunner::catch_up() {
+  if (impl_->thread_.joinable()) return Error{"runner_busy", "", "the runner is following the log in the background"};
+  const std::uint64_t head = store_.head().position;
+  while (true) {
+    const std::uint64_t next = impl_->next_needed();
+    if (next == 0 || next > head) break;
+    auto stepped = impl_->step(std::chrono::milliseconds(0));
+    if (!stepped.ok()) return stepped.error();
+    if (*stepped == 0) break;
+  }
+  return ok_status();
+}
+
+void ProjectionRunner::start() {
+  if (impl_->thread_.joinable()) return;
+  impl_->stopping_ = false;
+  impl_->thread_ = std::thread([this] { impl_->run(); });
+}
+
+void ProjectionRunner::stop() {
+  if (!impl_ || !impl_->thread_.joinable()) return;
+  impl_->stopping_ = true;
+  impl_->thread_.join();
+}
+
+Status ProjectionRunner::rebuild(std::string_view name) {
+  if (impl_->find(name) == nullptr) return Error{"not_found", "projection", "no projection " + std::string(name)};
+  {
+    std::lock_guard lock(impl_->rebuild_mutex_);
+    impl_->rebuild_requests_.emplace_back(name);
+  }
+  if (!impl_->thread_.joinable()) impl_->handle_rebuild_requests();
+  return ok_status();
+}
+
+std::vector<ProjectionStatus> ProjectionRunner::status() const {
+  std::shared_lock state(impl_->state_mutex_);
+  const std::uint64_t head = store_.head().position;
+  std::vector<ProjectionStatus> out;
+  for (const Slot& slot : impl_->slots_) {
+    ProjectionStatus status;
+    status.name = slot.projection->name();
+    status.version = slot.projection->version();
+    status.position = slot.position;
+    status.lag = head > slot.position ? head - slot.position : 0;
+    const double idle = std::chrono::duration<double>(Clock::now() - slot.sample_time).count();
+    status.events_per_second =
+        idle > 2.0 ? static_cast<double>(slot.applied_total - slot.sample_applied) / idle : slot.rate;
+    status.failed = slot.failed;
+    status.failed_position = slot.failed_position;
+    status.error = slot.error;
+    out.push_back(std::move(status));
+  }
+  return out;
+}
+
+std::uint64_t ProjectionRunner::wait_for(std::uint64_t position, std::chrono::milliseconds timeout,
+                                         std::string_view name) const {
+  auto lowest = [&] {
+    std::uint64_t low = UINT64_MAX;
+    for (const Slot& slot : impl_->slots_) {
+      if (!name.empty() && slot.projection->name() != name) continue;
+      if (slot.failed && name.empty()) continue;
+      low = std::min(low, slot.position);
+    }
+    return low == UINT64_MAX ? 0 : low;
+  };
+  std::shared_lock state(impl_->state_mutex_);
+  impl_->progress_cv_.wait_for(state, timeout, [&] { return lowest() >= position; });
+  return lowest();
+}
+
+Status ProjectionRunner::read(std::string_view name,
+                              const std::function<void(const Projection&, std::uint64_t)>& reader) const {
+  std::shared_lock state(impl_->state_mutex_);
+  const Slot* slot = impl_->find(name);
+  if (slot == nullptr) return Error{"not_found", "projection", "no projection " + std::string(name)};
+  reader(*slot->projection, slot->position);
+  return ok_status();
+}
+
+Result<std::unique_ptr<Projection>> ProjectionRunner::as_of(std::string_view name, std::uint64_t position) const {
+  std::unique_ptr<Projection> projection;
+  {
+    std::shared_lock state(impl_->state_mutex_);
+    const Slot* slot = impl_->find(name);
+    if (slot == nullptr) return Error{"not_found", "projection", "no projection " + std::string(name)};
+    if (!slot->projection->in_memory()) {
+      return Error{"as_of_unsupported", "projection", std::string(name) + " is an index: filter its rows by position"};
+    }
+    projection = slot->projection->fresh();
+  }
+  if (position > store_.head().position) {
+    return Error{"position_out_of_range", "as_of", "position " + std::to_string(position) + " is past the log head"};
+  }
+  // The latest snapshot at or before `position`, read from one consistent view.
+  const rocksdb::Snapshot* view = impl_->db_->GetSnapshot();
+  std::uint64_t snapshot_position = 0;
+  Status s = impl_->for_each(snapshot_marker_prefix(name), view, [&](std::string_view key, std::string_view) {
+    const std::uint64_t p = std::stoull(std::string(key), nullptr, 16);
+    if (p <= position) snapshot_position = std::max(snapshot_position, p);
+    return ok_status();
+  });
+  if (s.ok() && snapshot_position > 0) {
+    s = impl_->for_each(snapshot_prefix(name, snapshot_position), view,
+                        [&](std::string_view key, std::string_view row) { return projection->load_row(key, row); });
+  }
+  impl_->db_->ReleaseSnapshot(view);
+  if (!s.ok()) return s.error();
+  if (position > snapshot_position) {
+    s = store::for_each_record(store_, snapshot_position + 1, position, [&](const store::RecordView& record) {
+      const DecodedRecord decoded(record);
+      return apply_named(*projection, decoded.context(record));
+    });
+    if (!s.ok()) return s.error();
+  }
+  return projection;
+}
+
+Status ProjectionRunner::for_each_row(std::string_view prefix,
+                                      const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  rocksdb::ReadOptions read;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db_->NewIterator(read));
+  const std::string start(prefix);
+  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
+    if (!visit(std::string_view(it->key().data(), it->key().size()),
+               std::string_view(it->value().data(), it->value().size()))) {
+      break;
+    }
+  }
+  return it->status().ok() ? ok_status() : Status(db_error(it->status(), "reading rows"));
+}
+
+Result<std::uint64_t> position_at_time(const store::EventStore& store, std::int64_t time_us) {
+  std::uint64_t low = 0, high = store.head().position;  // answer in [low, high]
+  while (low < high) {
+    const std::uint64_t mid = low + (high - low + 1) / 2;
+    auto record = store.read_at(mid);
+    if (!record.ok()) return record.error();
+    if (record->recorded_at_us() <= time_us) {
+      low = mid;
+    } else {
+      high = mid - 1;
+    }
+  }
+  return low;
+}
+
+Status replay_in_memory(const store::EventStore& store, const std::vector<Projection*>& projections,
+                        std::uint64_t until) {
+  return store::for_each_record(store, 1, until, [&](const store::RecordView& record) {
+    const DecodedRecord decoded(record);
+    const EventContext context = decoded.context(record);
+    for (Projection* projection : projections) {
+      if (Status s = apply_named(*projection, context); !s.ok()) return s;
+    }
+    return ok_status();
+  });
+}
+
+}  // namespace spine::projections

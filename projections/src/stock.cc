@@ -1,0 +1,185 @@
+#include "spine/projections/stock.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "rows.h"
+#include "stock_book.h"
+
+namespace spine::projections {
+
+using internal::StockBook;
+using internal::StockFigures;
+
+StockProjection::StockProjection(const domain::Config& config, const ReadModelOptions& options)
+    : config_(config),
+      options_(options),
+      book_(std::make_unique<StockBook>(internal::Calendar{options.utc_offset_minutes}, config.rules,
+                                        options.default_lead_time_days)) {}
+
+StockProjection::~StockProjection() = default;
+
+std::unique_ptr<Projection> StockProjection::fresh() const { return std::make_unique<StockProjection>(config_, options_); }
+
+Status StockProjection::apply(const EventContext& context) {
+  if (context.event == nullptr) return *context.decode_error;
+  const shop::EventBodyUnion& event = *context.event;
+  if (context.occurred_at_us() > clock_us_) {
+    clock_us_ = context.occurred_at_us();
+    clock_changed_ = true;
+  }
+  if (event.type == shop::EventBody::OrderPlaced) {
+    for (const auto& line : event.AsOrderPlaced()->lines) {
+      revenue_[line->sku_id] += line->unit_price * line->quantity - line->discount;
+      changed_.insert(line->sku_id);
+    }
+    return ok_status();
+  }
+  if (!StockBook::concerns(event)) return ok_status();
+  if (event.type == shop::EventBody::SupplierRegistered) {
+    changed_.insert("");  // lead times are stored with the SKUs' rows: rewrite them all lazily
+  }
+  const std::string sku = book_->apply(event, context.occurred_at_us());
+  if (!sku.empty()) changed_.insert(sku);
+  if (event.type == shop::EventBody::ReturnReceived) {
+    for (const auto& line : event.AsReturnReceived()->lines) changed_.insert(line->sku_id);
+  }
+  return ok_status();
+}
+
+namespace {
+void put_sku(RowSink& sink, const std::string& sku, const internal::SkuLevels& levels, std::int64_t revenue) {
+  sink.put("sku/" + sku, nlohmann::json{{"levels", levels}, {"revenue", revenue}}.dump());
+}
+}  // namespace
+
+void StockProjection::take_changed_rows(RowSink& sink) {
+  for (const std::string& sku : changed_) {
+    if (sku.empty()) {
+      for (const auto& [supplier, days] : book_->lead_times()) sink.put("lead/" + supplier, std::to_string(days));
+      continue;
+    }
+    auto levels = book_->skus().find(sku);
+    auto revenue = revenue_.find(sku);
+    put_sku(sink, sku, levels == book_->skus().end() ? internal::SkuLevels{} : levels->second,
+            revenue == revenue_.end() ? 0 : revenue->second);
+  }
+  changed_.clear();
+  if (clock_changed_) sink.put("clock", std::to_string(clock_us_));
+  clock_changed_ = false;
+}
+
+void StockProjection::write_all_rows(RowSink& sink) const {
+  std::set<std::string, std::less<>> skus;
+  for (const auto& [sku, levels] : book_->skus()) skus.insert(sku);
+  for (const auto& [sku, revenue] : revenue_) skus.insert(sku);
+  for (const std::string& sku : skus) {
+    auto levels = book_->skus().find(sku);
+    auto revenue = revenue_.find(sku);
+    put_sku(sink, sku, levels == book_->skus().end() ? internal::SkuLevels{} : levels->second,
+            revenue == revenue_.end() ? 0 : revenue->second);
+  }
+  for (const auto& [supplier, days] : book_->lead_times()) sink.put("lead/" + supplier, std::to_string(days));
+  sink.put("clock", std::to_string(clock_us_));
+}
+
+Status StockProjection::load_row(std::string_view key, std::string_view value) {
+  return internal::load_guarded(key, [&] {
+    if (key.starts_with("sku/")) {
+      const std::string sku(key.substr(4));
+      const nlohmann::json row = nlohmann::json::parse(value);
+      internal::SkuLevels levels = row.at("levels").get<internal::SkuLevels>();
+      const auto revenue = row.at("revenue").get<std::int64_t>();
+      if (levels.stock.exists || levels.damaged != 0 || !levels.stock.warehouses.empty()) {
+        book_->skus()[sku] = std::move(levels);
+      }
+      if (revenue != 0) revenue_[sku] = revenue;
+      return true;
+    }
+    if (key.starts_with("lead/")) {
+      book_->lead_times()[std::string(key.substr(5))] = std::stoi(std::string(value));
+      return true;
+    }
+    if (key == "clock") {
+      clock_us_ = std::stoll(std::string(value));
+      return true;
+    }
+    return false;
+  });
+}
+
+namespace {
+// A: the SKUs making the first 80 % of revenue, B: the next 15 %, C: the rest
+// (ranked by revenue, then SKU id; a SKU's class is decided by the revenue
+// share ranked before it).
+std::string abc_class(const std::map<std::string, std::int64_t, std::less<>>& revenue, const std::string& sku) {
+  auto own = revenue.find(sku);
+  const std::int64_t mine = own == revenue.end() ? 0 : own->second;
+  std::int64_t total = 0, before = 0;
+  for (const auto& [other, value] : revenue) {
+    total += value;
+    if (value > mine || (value == mine && other < sku)) before += value;
+  }
+  if (mine <= 0 || total <= 0) return "C";
+  if (before * 100 < total * 80) return "A";
+  if (before * 100 < total * 95) return "B";
+  return "C";
+}
+}  // namespace
+
+nlohmann::json StockProjection::figures_json(const std::string& sku_id) const {
+  auto found = book_->skus().find(sku_id);
+  if (found == book_->skus().end() || !found->second.stock.exists) return nullptr;
+  const internal::SkuLevels& levels = found->second;
+  const StockFigures f = book_->figures(levels, clock_us_);
+  nlohmann::json warehouses = nlohmann::json::object();
+  for (const auto& [id, w] : levels.stock.warehouses) {
+    warehouses[id] = {{"region", w.region}, {"on_hand", w.on_hand}, {"committed", w.reserved},
+                      {"available", w.available()}, {"incoming", w.incoming}};
+  }
+  nlohmann::json out = {
+      {"sku", sku_id},
+      {"product_id", levels.stock.product_id},
+      {"supplier_id", levels.stock.supplier_id},
+      {"dropship", f.dropship},
+      {"cost_price", levels.stock.cost_price},
+      {"on_hand", f.on_hand},
+      {"committed", f.committed},
+      {"available", f.available},
+      {"incoming", f.incoming},
+      {"damaged", f.damaged},
+      {"forecast", f.forecast},
+      {"supplier_available", f.supplier_available},
+      {"lead_time_days", f.lead_time_days},
+      {"sales_over_lead_time", f.sales_over_lead_time},
+      {"sales_7d", f.sales_7d},
+      {"safety_stock", f.safety_stock},
+      {"alert_threshold", f.alert_threshold},
+      {"status", f.status},
+      {"reorder_suggestion", f.reorder_suggestion},
+      {"abc_class", abc_class(revenue_, sku_id)},
+      {"warehouses", std::move(warehouses)},
+  };
+  out["days_of_cover"] = f.days_of_cover < 0 ? nlohmann::json(nullptr) : nlohmann::json(std::round(f.days_of_cover * 100) / 100);
+  if (f.dropship) {
+    out["supplier_reported_at"] = f.supplier_reported_at_us;
+    out["supplier_report_age_seconds"] =
+        f.supplier_reported_at_us == 0 ? nlohmann::json(nullptr) : nlohmann::json((clock_us_ - f.supplier_reported_at_us) / 1'000'000);
+  }
+  return out;
+}
+
+nlohmann::json StockProjection::sku(std::string_view sku_id) const { return figures_json(std::string(sku_id)); }
+
+nlohmann::json StockProjection::list(std::string_view status) const {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [sku, levels] : book_->skus()) {
+    nlohmann::json figures = figures_json(sku);
+    if (figures.is_null()) continue;
+    if (!status.empty() && figures["status"] != status) continue;
+    out.push_back(std::move(figures));
+  }
+  return out;
+}
+
+}  // namespace spine::projections

@@ -1,0 +1,140 @@
+#include "stock_book.h"
+
+#include <algorithm>
+
+namespace spine::domain {
+// Row serialization of the domain's stock state (projections only).
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(WarehouseStock, region, on_hand, reserved, incoming)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TransferInFlight, from_warehouse, to_warehouse, to_region, quantity)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(StockState, exists, sku_id, product_id, supplier_id, cost_price, warehouses,
+                                   transfers, supplier_reported, supplier_reported_at_us,
+                                   supplier_committed_since_report, supplier_open)
+}  // namespace spine::domain
+
+namespace spine::projections::internal {
+
+using shop::EventBody;
+
+void to_json(nlohmann::json& j, const SkuLevels& levels) {
+  nlohmann::json sales = nlohmann::json::object();
+  for (const auto& [day, units] : levels.shipped_by_day) sales[std::to_string(day)] = units;
+  j = nlohmann::json{{"stock", levels.stock}, {"shipped_by_day", std::move(sales)}, {"damaged", levels.damaged}};
+}
+
+void from_json(const nlohmann::json& j, SkuLevels& levels) {
+  j.at("stock").get_to(levels.stock);
+  levels.shipped_by_day.clear();
+  for (const auto& [day, units] : j.at("shipped_by_day").items()) levels.shipped_by_day[std::stoll(day)] = units.get<std::int64_t>();
+  j.at("damaged").get_to(levels.damaged);
+}
+
+bool StockBook::concerns(const shop::EventBodyUnion& event) {
+  switch (event.type) {
+    case EventBody::SkuListed:
+    case EventBody::StockReceived:
+    case EventBody::StockAdjusted:
+    case EventBody::StockTransferred:
+    case EventBody::TransferReceived:
+    case EventBody::SupplierStockSynced:
+    case EventBody::StockReserved:
+    case EventBody::StockReleased:
+    case EventBody::StockShipped:
+    case EventBody::StockRestocked:
+    case EventBody::SupplierRegistered:
+    case EventBody::ReturnReceived:
+      return true;
+    default:
+      return false;
+  }
+}
+
+namespace {
+// The SKU a stock-stream event belongs to.
+const std::string* stock_sku(const shop::EventBodyUnion& event) {
+  switch (event.type) {
+    case EventBody::SkuListed: return &event.AsSkuListed()->sku_id;
+    case EventBody::StockReceived: return &event.AsStockReceived()->sku_id;
+    case EventBody::StockAdjusted: return &event.AsStockAdjusted()->sku_id;
+    case EventBody::StockTransferred: return &event.AsStockTransferred()->sku_id;
+    case EventBody::TransferReceived: return &event.AsTransferReceived()->sku_id;
+    case EventBody::SupplierStockSynced: return &event.AsSupplierStockSynced()->sku_id;
+    case EventBody::StockReserved: return &event.AsStockReserved()->sku_id;
+    case EventBody::StockReleased: return &event.AsStockReleased()->sku_id;
+    case EventBody::StockShipped: return &event.AsStockShipped()->sku_id;
+    case EventBody::StockRestocked: return &event.AsStockRestocked()->sku_id;
+    default: return nullptr;
+  }
+}
+}  // namespace
+
+std::string StockBook::apply(const shop::EventBodyUnion& event, std::int64_t occurred_at_us) {
+  if (event.type == EventBody::SupplierRegistered) {
+    const auto& e = *event.AsSupplierRegistered();
+    lead_times_[e.supplier_id] = e.lead_time_days;
+    return "";
+  }
+  if (event.type == EventBody::ReturnReceived) {
+    const auto& e = *event.AsReturnReceived();
+    if (e.condition != shop::ReturnCondition::Damaged) return "";
+    std::string last;
+    for (const auto& line : e.lines) {
+      skus_[line->sku_id].damaged += line->quantity;
+      last = line->sku_id;
+    }
+    return last;
+  }
+  const std::string* sku = stock_sku(event);
+  if (sku == nullptr) return "";
+  SkuLevels& levels = skus_[*sku];
+  domain::AggregateState state = std::move(levels.stock);
+  domain::evolve(state, event);
+  levels.stock = std::move(std::get<domain::StockState>(state));
+  if (event.type == EventBody::StockShipped) {
+    const std::int64_t day = calendar_.day(occurred_at_us);
+    levels.shipped_by_day[day] += event.AsStockShipped()->quantity;
+    while (!levels.shipped_by_day.empty() && levels.shipped_by_day.begin()->first <= day - kSalesDaysKept) {
+      levels.shipped_by_day.erase(levels.shipped_by_day.begin());
+    }
+  }
+  return *sku;
+}
+
+std::int32_t StockBook::lead_time_days(const std::string& supplier_id) const {
+  auto it = lead_times_.find(supplier_id);
+  const std::int32_t days = it == lead_times_.end() || it->second <= 0 ? default_lead_time_days_ : it->second;
+  return std::clamp<std::int32_t>(days, 1, kSalesDaysKept);
+}
+
+StockFigures StockBook::figures(const SkuLevels& levels, std::int64_t now_us) const {
+  const domain::StockState& s = levels.stock;
+  StockFigures f;
+  f.on_hand = s.on_hand();
+  f.committed = s.reserved();
+  f.available = s.available();
+  for (const auto& [id, w] : s.warehouses) f.incoming += w.incoming;
+  f.damaged = levels.damaged;
+  f.forecast = f.on_hand + f.incoming - f.committed;
+  f.dropship = !s.supplier_id.empty();
+  f.supplier_available = f.dropship ? s.supplier_available() : 0;
+  f.supplier_reported_at_us = s.supplier_reported_at_us;
+  f.lead_time_days = lead_time_days(s.supplier_id);
+  const std::int64_t today = calendar_.day(now_us);
+  for (const auto& [day, units] : levels.shipped_by_day) {
+    if (day > today) continue;
+    if (day > today - f.lead_time_days) f.sales_over_lead_time += units;
+    if (day > today - 7) f.sales_7d += units;
+  }
+  // Safety stock = factor x sales over the lead time, rounded up.
+  const double safety = rules_.safety_stock_factor * static_cast<double>(f.sales_over_lead_time);
+  f.safety_stock = static_cast<std::int64_t>(safety);
+  if (static_cast<double>(f.safety_stock) < safety) ++f.safety_stock;
+  f.alert_threshold = std::max(f.safety_stock, rules_.low_stock_floor);
+  const std::int64_t sellable = f.sellable();
+  f.status = sellable <= 0 ? "out" : sellable < f.alert_threshold ? "low" : "ok";
+  if (f.sales_7d > 0) f.days_of_cover = static_cast<double>(sellable) * 7.0 / static_cast<double>(f.sales_7d);
+  const std::int64_t own_forecast = f.forecast;
+  f.reorder_suggestion = !f.dropship && own_forecast < f.alert_threshold ? 2 * f.alert_threshold - own_forecast : 0;
+  return f;
+}
+
+}  // namespace spine::projections::internal

@@ -1,0 +1,75 @@
+// Internal: stock levels of every SKU, folded from the stock streams with the
+// domain's own evolve (so the projection and the command side can never
+// disagree on what "on hand" means), plus what the read models add: shipped
+// units per local day (sales), units written off as damaged on return, and
+// the supplier lead times for safety stock. The stock, alerts and KPI
+// projections each own one.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "calendar.h"
+#include "spine/domain/config.h"
+#include "spine/domain/state.h"
+#include "spine/projections/projection.h"
+
+namespace spine::projections::internal {
+
+constexpr std::int64_t kSalesDaysKept = 60;  // days of per-day sales kept per SKU (lead times are clamped to it)
+
+struct SkuLevels {
+  domain::StockState stock;
+  std::map<std::int64_t, std::int64_t> shipped_by_day;  // local day -> units shipped
+  std::int64_t damaged = 0;                             // units returned damaged and written off
+};
+
+struct StockFigures {
+  std::int64_t on_hand = 0, committed = 0, available = 0, incoming = 0, damaged = 0, forecast = 0;
+  bool dropship = false;
+  std::int64_t supplier_available = 0, supplier_reported_at_us = 0;
+  std::int64_t lead_time_days = 0, sales_over_lead_time = 0, sales_7d = 0;
+  std::int64_t safety_stock = 0, alert_threshold = 0, reorder_suggestion = 0;
+  std::string status;                  // ok / low / out
+  double days_of_cover = -1;           // -1: no sales in 7 days
+  std::int64_t sellable() const { return available + (dropship ? supplier_available : 0); }
+};
+
+void to_json(nlohmann::json& j, const SkuLevels& levels);
+void from_json(const nlohmann::json& j, SkuLevels& levels);
+
+class StockBook {
+ public:
+  StockBook(Calendar calendar, domain::RuleThresholds rules, std::int32_t default_lead_time_days)
+      : calendar_(calendar), rules_(rules), default_lead_time_days_(default_lead_time_days) {}
+
+  // True if `event` concerns stock (the stock streams, supplier terms,
+  // damaged returns).
+  static bool concerns(const shop::EventBodyUnion& event);
+  // Folds one event in; returns the SKU it changed ("" if none). Supplier
+  // registrations only update lead times (returned as "").
+  std::string apply(const shop::EventBodyUnion& event, std::int64_t occurred_at_us);
+
+  // Figures of one SKU as at `now_us` (sales windows end at now's local day).
+  StockFigures figures(const SkuLevels& levels, std::int64_t now_us) const;
+  std::int32_t lead_time_days(const std::string& supplier_id) const;
+
+  std::map<std::string, SkuLevels, std::less<>>& skus() { return skus_; }
+  const std::map<std::string, SkuLevels, std::less<>>& skus() const { return skus_; }
+  std::map<std::string, std::int32_t>& lead_times() { return lead_times_; }
+  const std::map<std::string, std::int32_t>& lead_times() const { return lead_times_; }
+  const Calendar& calendar() const { return calendar_; }
+  const domain::RuleThresholds& rules() const { return rules_; }
+
+ private:
+  Calendar calendar_;
+  domain::RuleThresholds rules_;
+  std::int32_t default_lead_time_days_;
+  std::map<std::string, SkuLevels, std::less<>> skus_;
+  std::map<std::string, std::int32_t> lead_times_;  // supplier id -> days
+};
+
+}  // namespace spine::projections::internal

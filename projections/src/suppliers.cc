@@ -1,0 +1,154 @@
+#include "spine/projections/suppliers.h"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "calendar.h"
+#include "rows.h"
+
+namespace spine::projections {
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SupplierRecord, name, ship_within_hours, forwards, shipped, shipped_in_time,
+                                   ship_time_sum_us, open, shipped_units, returned_units)
+
+SupplierRecord& SupplierProjection::supplier(const std::string& id) {
+  changed_.insert(id);
+  return suppliers_[id];
+}
+
+Status SupplierProjection::apply(const EventContext& context) {
+  if (context.event == nullptr) return *context.decode_error;
+  const shop::EventBodyUnion& event = *context.event;
+  const std::int64_t at = context.occurred_at_us();
+  clock_us_ = std::max(clock_us_, at);
+  switch (event.type) {
+    case shop::EventBody::SupplierRegistered: {
+      const auto& e = *event.AsSupplierRegistered();
+      SupplierRecord& s = supplier(e.supplier_id);
+      s.name = e.name;
+      s.ship_within_hours = e.ship_within_hours > 0 ? e.ship_within_hours : 48;
+      break;
+    }
+    case shop::EventBody::SkuListed: {
+      const auto& e = *event.AsSkuListed();
+      if (!e.supplier_id.empty()) {
+        sku_supplier_[e.sku_id] = e.supplier_id;
+        changed_skus_.insert(e.sku_id);
+      }
+      break;
+    }
+    case shop::EventBody::DropshipForwarded: {
+      const auto& e = *event.AsDropshipForwarded();
+      SupplierRecord& s = supplier(e.supplier_id);
+      ++s.forwards;
+      s.open[e.order_id] = at;
+      break;
+    }
+    case shop::EventBody::OrderShipped: {
+      const auto& e = *event.AsOrderShipped();
+      if (e.kind != shop::SourceKind::Supplier) break;
+      SupplierRecord& s = supplier(e.source_id);
+      auto open = s.open.find(e.order_id);
+      if (open == s.open.end()) break;  // shipped without a forward: nothing to time
+      const std::int64_t took = at - open->second;
+      ++s.shipped;
+      s.ship_time_sum_us += took;
+      if (took <= std::int64_t{s.ship_within_hours} * internal::kMicrosPerHour) ++s.shipped_in_time;
+      s.open.erase(open);
+      break;
+    }
+    case shop::EventBody::StockShipped: {
+      const auto& e = *event.AsStockShipped();
+      auto owner = sku_supplier_.find(e.sku_id);
+      if (owner != sku_supplier_.end()) supplier(owner->second).shipped_units += e.quantity;
+      break;
+    }
+    case shop::EventBody::ReturnReceived: {
+      for (const auto& line : event.AsReturnReceived()->lines) {
+        auto owner = sku_supplier_.find(line->sku_id);
+        if (owner != sku_supplier_.end()) supplier(owner->second).returned_units += line->quantity;
+      }
+      break;
+    }
+    default: break;
+  }
+  return ok_status();
+}
+
+void SupplierProjection::take_changed_rows(RowSink& sink) {
+  for (const std::string& id : changed_) sink.put("sup/" + id, nlohmann::json(suppliers_.at(id)).dump());
+  for (const std::string& sku : changed_skus_) sink.put("sku/" + sku, sku_supplier_.at(sku));
+  changed_.clear();
+  changed_skus_.clear();
+  sink.put("clock", std::to_string(clock_us_));
+}
+
+void SupplierProjection::write_all_rows(RowSink& sink) const {
+  for (const auto& [id, s] : suppliers_) sink.put("sup/" + id, nlohmann::json(s).dump());
+  for (const auto& [sku, id] : sku_supplier_) sink.put("sku/" + sku, id);
+  sink.put("clock", std::to_string(clock_us_));
+}
+
+Status SupplierProjection::load_row(std::string_view key, std::string_view value) {
+  return internal::load_guarded(key, [&] {
+    if (key.starts_with("sup/")) {
+      suppliers_[std::string(key.substr(4))] = nlohmann::json::parse(value).get<SupplierRecord>();
+      return true;
+    }
+    if (key.starts_with("sku/")) {
+      sku_supplier_[std::string(key.substr(4))] = std::string(value);
+      return true;
+    }
+    if (key == "clock") {
+      clock_us_ = std::stoll(std::string(value));
+      return true;
+    }
+    return false;
+  });
+}
+
+nlohmann::json SupplierProjection::performance(std::string_view supplier_id) const {
+  auto found = suppliers_.find(supplier_id);
+  if (found == suppliers_.end()) return nullptr;
+  const SupplierRecord& s = found->second;
+  const std::int64_t allowed = std::int64_t{s.ship_within_hours} * internal::kMicrosPerHour;
+  std::int64_t overdue = 0;
+  for (const auto& [order, forwarded_at] : s.open) {
+    if (clock_us_ - forwarded_at > allowed) ++overdue;
+  }
+  const std::int64_t decided = s.shipped + overdue;
+  auto ratio = [](std::int64_t a, std::int64_t b) {
+    return b == 0 ? nlohmann::json(nullptr) : nlohmann::json(static_cast<double>(a) / static_cast<double>(b));
+  };
+  nlohmann::json out = {
+      {"supplier_id", std::string(supplier_id)},
+      {"name", s.name},
+      {"ship_within_hours", s.ship_within_hours},
+      {"forwards", s.forwards},
+      {"shipped", s.shipped},
+      {"shipped_in_time", s.shipped_in_time},
+      {"open_forwards", static_cast<std::int64_t>(s.open.size())},
+      {"overdue_forwards", overdue},
+      {"ship_rate_48h", ratio(s.shipped_in_time, decided)},
+      {"shipped_units", s.shipped_units},
+      {"returned_units", s.returned_units},
+      {"return_loss_rate", ratio(s.returned_units, s.shipped_units)},
+  };
+  out["mean_ship_hours"] = s.shipped == 0 ? nlohmann::json(nullptr)
+                                          : nlohmann::json(static_cast<double>(s.ship_time_sum_us) /
+                                                           static_cast<double>(s.shipped) / 3.6e9);
+  out["meets_ship_rate"] = decided == 0 || static_cast<double>(s.shipped_in_time) >=
+                                              config_.rules.min_supplier_ship_rate * static_cast<double>(decided);
+  out["meets_return_loss"] = s.shipped_units == 0 || static_cast<double>(s.returned_units) <=
+                                                         config_.rules.max_return_loss_rate * static_cast<double>(s.shipped_units);
+  return out;
+}
+
+nlohmann::json SupplierProjection::list() const {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [id, s] : suppliers_) out.push_back(performance(id));
+  return out;
+}
+
+}  // namespace spine::projections

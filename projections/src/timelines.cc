@@ -1,0 +1,137 @@
+#include "spine/projections/timelines.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "calendar.h"
+#include "spine/domain/event_json.h"
+#include "spine/eventstore/event_store.h"
+#include "spine/projections/runner.h"
+
+namespace spine::projections {
+
+using shop::EventBody;
+
+namespace {
+
+char kind_letter(TimelineKind kind) {
+  switch (kind) {
+    case TimelineKind::kOrder: return 'o';
+    case TimelineKind::kSku: return 'k';
+    case TimelineKind::kActor: return 'a';
+    case TimelineKind::kSupplier: return 's';
+  }
+  return '?';
+}
+
+std::string hex16(std::uint64_t position) {
+  char text[17];
+  std::snprintf(text, sizeof text, "%016" PRIx64, position);
+  return text;
+}
+
+std::string_view stream_entity(std::string_view stream, std::string_view family) {
+  return stream.starts_with(family) ? stream.substr(family.size()) : std::string_view{};
+}
+
+}  // namespace
+
+std::vector<std::pair<TimelineKind, std::string>> timeline_memberships(const store::RecordView& record,
+                                                                       const shop::EventBodyUnion* event) {
+  std::vector<std::pair<TimelineKind, std::string>> out;
+  auto add = [&](TimelineKind kind, std::string_view id) {
+    if (id.empty()) return;
+    for (const auto& [k, existing] : out) {
+      if (k == kind && existing == id) return;
+    }
+    out.emplace_back(kind, std::string(id));
+  };
+  add(TimelineKind::kActor, record.actor());
+  const std::string_view stream = record.stream_id();
+  add(TimelineKind::kOrder, stream_entity(stream, "order-"));
+  add(TimelineKind::kSku, stream_entity(stream, "stock-"));
+  add(TimelineKind::kSupplier, stream_entity(stream, "supplier-"));
+  if (event == nullptr) return out;
+  switch (event->type) {
+    case EventBody::ProductListed:
+      for (const auto& sku : event->AsProductListed()->skus) add(TimelineKind::kSku, sku->sku_id);
+      break;
+    case EventBody::PriceChanged: add(TimelineKind::kSku, event->AsPriceChanged()->sku_id); break;
+    case EventBody::StockReserved: add(TimelineKind::kOrder, event->AsStockReserved()->order_id); break;
+    case EventBody::StockReleased: add(TimelineKind::kOrder, event->AsStockReleased()->order_id); break;
+    case EventBody::StockShipped: add(TimelineKind::kOrder, event->AsStockShipped()->order_id); break;
+    case EventBody::StockRestocked: add(TimelineKind::kOrder, event->AsStockRestocked()->order_id); break;
+    case EventBody::SupplierStockSynced: add(TimelineKind::kSupplier, event->AsSupplierStockSynced()->supplier_id); break;
+    case EventBody::DropshipForwarded: add(TimelineKind::kSupplier, event->AsDropshipForwarded()->supplier_id); break;
+    case EventBody::DropshipAcknowledged: add(TimelineKind::kSupplier, event->AsDropshipAcknowledged()->supplier_id); break;
+    case EventBody::OrderShipped: {
+      const auto& e = *event->AsOrderShipped();
+      if (e.kind == shop::SourceKind::Supplier) add(TimelineKind::kSupplier, e.source_id);
+      break;
+    }
+    default: break;
+  }
+  return out;
+}
+
+Status TimelineProjection::apply(const EventContext& context) {
+  // An undecodable payload still belongs to its stream's and actor's timelines.
+  const std::string position = hex16(context.position());
+  for (const auto& [kind, id] : timeline_memberships(context.record, context.event)) {
+    std::string key(1, kind_letter(kind));
+    key.append("/").append(id).append("/").append(position);
+    pending_.push_back(std::move(key));
+  }
+  return ok_status();
+}
+
+void TimelineProjection::take_changed_rows(RowSink& sink) {
+  for (const std::string& key : pending_) sink.put(key, "");
+  pending_.clear();
+}
+
+Result<nlohmann::json> read_timeline(const ProjectionRunner& runner, const TimelineQuery& query) {
+  if (query.id.empty()) return Error{"invalid_argument", "id", "a timeline needs an id"};
+  const std::string prefix = "r/timelines/" + std::string(1, kind_letter(query.kind)) + "/" + query.id + "/";
+  const std::size_t limit = std::clamp<std::size_t>(query.limit, 1, 10'000);
+  std::vector<std::uint64_t> positions;
+  bool more = false;
+  Status s = runner.for_each_row(prefix, [&](std::string_view key, std::string_view) {
+    const std::string_view rest = key.substr(prefix.size());
+    if (rest.size() != 16) return true;  // another id that extends this one
+    const std::uint64_t position = std::stoull(std::string(rest), nullptr, 16);
+    if (position <= query.after_position) return true;
+    if (query.until_position != 0 && position > query.until_position) return false;
+    if (positions.size() == limit) {
+      more = true;
+      return false;
+    }
+    positions.push_back(position);
+    return true;
+  });
+  if (!s.ok()) return s.error();
+  nlohmann::json entries = nlohmann::json::array();
+  for (std::uint64_t position : positions) {
+    auto record = runner.store().read_at(position);
+    if (!record.ok()) return record.error();
+    nlohmann::json entry = {
+        {"position", position},
+        {"type", record->event_type()},
+        {"stream", record->stream_id()},
+        {"stream_version", record->stream_version()},
+        {"occurred_at", internal::format_time(record->occurred_at_us())},
+        {"recorded_at", internal::format_time(record->recorded_at_us())},
+        {"actor", record->actor()},
+        {"command_id", record->command_id()},
+    };
+    auto body = domain::event_payload_to_json(record->payload());
+    entry["event"] = body.ok() ? nlohmann::json::parse(*body) : nlohmann::json(nullptr);
+    entries.push_back(std::move(entry));
+  }
+  nlohmann::json out = {{"entries", std::move(entries)}};
+  out["next_after"] = more ? nlohmann::json(positions.back()) : nlohmann::json(nullptr);
+  return out;
+}
+
+}  // namespace spine::projections
