@@ -1,0 +1,248 @@
+// The projection runner's promises: live-built state equals a rebuild byte
+// for byte; as-of answers equal a full replay to that point; a failing
+// projection stops at its record while the others go on; kill -9 during
+// catch-up, then restart, gives the state of a clean rebuild.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
+
+#include "spine/projections/alerts.h"
+#include "spine/projections/kpis.h"
+#include "spine/projections/runner.h"
+#include "spine/projections/stock.h"
+#include "support/history.h"
+
+namespace spine::testing {
+namespace {
+
+using projections::ProjectionRunner;
+
+std::map<std::string, std::string> dump_rows(const ProjectionRunner& runner) {
+  std::map<std::string, std::string> rows;
+  EXPECT_TRUE(runner.for_each_row("", [&](std::string_view key, std::string_view value) {
+                rows.emplace(key, value);
+                return true;
+              }).ok());
+  return rows;
+}
+
+std::unique_ptr<ProjectionRunner> open_runner(store::EventStore& store, const std::string& dir,
+                                              projections::RunnerOptions options = {}) {
+  auto runner = ProjectionRunner::open(store, dir, projections::make_read_models(domain::default_config()), options);
+  EXPECT_TRUE(runner.ok()) << runner.error().to_string();
+  return std::move(runner).value();
+}
+
+// Every query answer of the in-memory read models, for comparisons.
+nlohmann::json answers(const projections::Projection& p) {
+  if (auto stock = dynamic_cast<const projections::StockProjection*>(&p)) return stock->list("");
+  if (auto alerts = dynamic_cast<const projections::AlertProjection*>(&p)) return alerts->list(false);
+  if (auto kpis = dynamic_cast<const projections::KpiProjection*>(&p)) {
+    projections::KpiQuery q;
+    q.from_us = load::LoadOptions{}.start_us;
+    q.to_us = q.from_us + 60LL * 24 * 3'600'000'000LL;
+    q.by = "channel";
+    return *kpis->query(q);
+  }
+  nlohmann::json rows = nlohmann::json::object();
+  struct Sink : projections::RowSink {
+    nlohmann::json* out;
+    void put(std::string_view k, std::string_view v) override { (*out)[std::string(k)] = std::string(v); }
+  } sink;
+  sink.out = &rows;
+  p.write_all_rows(sink);
+  return rows;
+}
+
+TEST(ProjectionRunner, LiveBuiltStateEqualsARebuildByteForByte) {
+  TempDir dir;
+  store::Options options;
+  options.sync = false;
+  auto store = open_store(dir.str("store"), options);
+  projections::RunnerOptions runner_options;
+  runner_options.snapshot_every = 2'000;
+  runner_options.batch_records = 64;  // live: many small batches
+  auto live = open_runner(*store, dir.str("live"), runner_options);
+  live->start();
+  {
+    commands::CommandHandler handler(*store, domain::default_config());
+    load::LoadOptions load;
+    load.orders = 800;
+    ASSERT_TRUE(load::generate_shop(handler, load).ok());
+  }
+  const std::uint64_t head = store->head().position;
+  ASSERT_EQ(live->wait_for(head, std::chrono::seconds(60)), head);
+  live->stop();
+
+  runner_options.batch_records = 4096;  // rebuild: big batches
+  auto rebuilt = open_runner(*store, dir.str("rebuilt"), runner_options);
+  ASSERT_TRUE(rebuilt->catch_up().ok());
+  const auto live_rows = dump_rows(*live);
+  EXPECT_GT(live_rows.size(), 1000u);
+  EXPECT_TRUE(live_rows == dump_rows(*rebuilt)) << "live and rebuilt projection databases differ";
+
+  // rebuild() drops one projection and replays it to the same bytes.
+  ASSERT_TRUE(live->rebuild("kpis").ok());
+  ASSERT_TRUE(live->catch_up().ok());
+  EXPECT_TRUE(live_rows == dump_rows(*live));
+}
+
+TEST(ProjectionRunner, AsOfAPositionOrATimeEqualsAFullReplayToThatPoint) {
+  TempDir dir;
+  auto store = generate_history(dir.str("store"), 1'000);
+  projections::RunnerOptions runner_options;
+  runner_options.snapshot_every = 1'500;
+  auto runner = open_runner(*store, dir.str("projections"), runner_options);
+  ASSERT_TRUE(runner->catch_up().ok());
+  const std::uint64_t head = store->head().position;
+  ASSERT_GT(head, 6'000u);
+  for (std::uint64_t position : {std::uint64_t{1}, std::uint64_t{1'499}, std::uint64_t{1'500}, std::uint64_t{4'321}, head / 2, head}) {
+    for (const std::string name : {"stock", "kpis", "alerts", "prices", "suppliers"}) {
+      auto as_of = runner->as_of(name, position);
+      ASSERT_TRUE(as_of.ok()) << as_of.error().to_string();
+      std::unique_ptr<projections::Projection> replayed;
+      ASSERT_TRUE(runner->read(name, [&](const projections::Projection& p, std::uint64_t) { replayed = p.fresh(); }).ok());
+      ASSERT_TRUE(projections::replay_in_memory(*store, {replayed.get()}, position).ok());
+      EXPECT_EQ(answers(**as_of), answers(*replayed)) << name << " as of " << position;
+    }
+  }
+  // As of a time: the last record recorded at or before it.
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 5; ++i) {
+    const std::uint64_t position = std::uniform_int_distribution<std::uint64_t>(1, head)(rng);
+    const std::int64_t time = store->read_at(position)->recorded_at_us();
+    auto found = projections::position_at_time(*store, time);
+    ASSERT_TRUE(found.ok());
+    EXPECT_GE(*found, position);
+    EXPECT_LE(store->read_at(*found)->recorded_at_us(), time);
+    if (*found < head) {
+      EXPECT_GT(store->read_at(*found + 1)->recorded_at_us(), time);
+    }
+  }
+  EXPECT_EQ(*projections::position_at_time(*store, 0), 0u);
+  EXPECT_FALSE(runner->as_of("stock", head + 1).ok());
+  EXPECT_EQ(runner->as_of("timelines", 5).error().code, "as_of_unsupported");
+}
+
+// Fails on one chosen position, like a projection meeting an event it cannot handle.
+class FailsAt final : public projections::Projection {
+ public:
+  explicit FailsAt(std::uint64_t position) : position_(position) {}
+  std::string_view name() const override { return "fails"; }
+  std::uint32_t version() const override { return 1; }
+  Status apply(const projections::EventContext& context) override {
+    if (context.position() == position_) return Error{"unexpected_event", "event", "cannot handle this one"};
+    ++count_;
+    return ok_status();
+  }
+  void take_changed_rows(projections::RowSink& sink) override { sink.put("count", std::to_string(count_)); }
+  void write_all_rows(projections::RowSink& sink) const override { sink.put("count", std::to_string(count_)); }
+  Status load_row(std::string_view, std::string_view value) override {
+    count_ = std::stoull(std::string(value));
+    return ok_status();
+  }
+  std::unique_ptr<Projection> fresh() const override { return std::make_unique<FailsAt>(position_); }
+
+ private:
+  std::uint64_t position_;
+  std::uint64_t count_ = 0;
+};
+
+TEST(ProjectionRunner, AFailingProjectionStopsAtItsRecordAndTheOthersGoOn) {
+  TempDir dir;
+  auto store = generate_history(dir.str("store"), 300);
+  const std::uint64_t head = store->head().position;
+  auto projections_list = projections::make_read_models(domain::default_config());
+  projections_list.push_back(std::make_unique<FailsAt>(1'234));
+  projections::RunnerOptions options;
+  options.batch_records = 1'000;
+  auto runner = ProjectionRunner::open(*store, dir.str("projections"), std::move(projections_list), options);
+  ASSERT_TRUE(runner.ok());
+  ASSERT_TRUE((*runner)->catch_up().ok());
+  for (const auto& status : (*runner)->status()) {
+    if (status.name == "fails") {
+      EXPECT_TRUE(status.failed);
+      EXPECT_EQ(status.failed_position, 1'234u);
+      EXPECT_NE(status.error.find("position 1234"), std::string::npos) << status.error;
+      EXPECT_EQ(status.position, 1'000u);  // the last batch it completed
+    } else {
+      EXPECT_FALSE(status.failed) << status.name;
+      EXPECT_EQ(status.position, head) << status.name;
+    }
+  }
+  // Its state stayed at its checkpoint: 1,000 records counted, none skipped.
+  ASSERT_TRUE((*runner)->read("fails", [](const projections::Projection& p, std::uint64_t position) {
+    EXPECT_EQ(position, 1'000u);
+    EXPECT_EQ(answers(p)["count"], "1000");
+  }).ok());
+}
+
+TEST(ProjectionRunner, KillDuringCatchUpThenRestartGivesTheStateOfACleanRebuild) {
+  TempDir dir;
+  {
+    auto store = generate_history(dir.str("store"), 1'500);
+  }
+  // Child processes catch up in small batches and are killed at random moments.
+  std::mt19937_64 rng(5);
+  int killed_mid_way = 0;
+  for (int round = 0; round < 6; ++round) {
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      auto store = store::EventStore::open_read_only(dir.str("store"));
+      if (!store.ok()) _exit(2);
+      projections::RunnerOptions options;
+      options.batch_records = 16;
+      options.snapshot_every = 3'000;
+      auto runner = ProjectionRunner::open(**store, dir.str("projections"),
+                                           projections::make_read_models(domain::default_config()), options);
+      if (!runner.ok()) _exit(3);
+      _exit((*runner)->catch_up().ok() ? 0 : 4);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(30, 250)(rng)));
+    kill(child, SIGKILL);
+    int status = 0;
+    waitpid(child, &status, 0);
+    if (WIFSIGNALED(status)) {
+      ++killed_mid_way;
+    } else {
+      ASSERT_EQ(WEXITSTATUS(status), 0);
+    }
+  }
+  EXPECT_GE(killed_mid_way, 3);
+  auto store = store::EventStore::open_read_only(dir.str("store"));
+  ASSERT_TRUE(store.ok());
+  projections::RunnerOptions options;
+  options.snapshot_every = 3'000;
+  auto resumed = open_runner(**store, dir.str("projections"), options);
+  ASSERT_TRUE(resumed->catch_up().ok());
+  auto clean = open_runner(**store, dir.str("clean"), options);
+  ASSERT_TRUE(clean->catch_up().ok());
+  EXPECT_TRUE(dump_rows(*resumed) == dump_rows(*clean)) << "a resumed projection database differs from a clean rebuild";
+}
+
+TEST(ProjectionRunner, ReadYourWritesWaitsForAPosition) {
+  TempDir dir;
+  store::Options store_options;
+  store_options.sync = false;
+  auto store = open_store(dir.str("store"), store_options);
+  auto runner = open_runner(*store, dir.str("projections"));
+  runner->start();
+  commands::CommandHandler handler(*store, domain::default_config());
+  for (commands::CommandEnvelope registration : commands::configured_registrations(handler.config())) {
+    ASSERT_TRUE(handler.handle(registration).ok());
+  }
+  const std::uint64_t written = store->head().position;
+  EXPECT_EQ(runner->wait_for(written, std::chrono::seconds(10)), written);
+  EXPECT_LT(runner->wait_for(written + 1, std::chrono::milliseconds(50)), written + 1);  // times out, says where it is
+  for (const auto& status : runner->status()) EXPECT_EQ(status.lag, 0u) << status.name;
+}
+
+}  // namespace
+}  // namespace spine::testing
