@@ -324,4 +324,6 @@ int run_bench_append(const BenchAppendArgs& args) {
   return (args.check && !all_met) ? kExitBelowTarget : kExitOk;
 }
 
+double raw_log_scan_rate(const std::filesystem::path& store_dir) { return raw_scan_rate(store_dir); }
+
 }  // namespace spine::cli

@@ -49,4 +49,8 @@ inline double percentile(const std::vector<double>& sorted, double p) {
   return sorted[static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1))];
 }
 
+// Records per second of a raw RocksDB iterator over the log column family of
+// the (stopped) store in `store_dir`: the read ceiling (bench_append.cc).
+double raw_log_scan_rate(const std::filesystem::path& store_dir);
+
 }  // namespace spine::cli

@@ -64,6 +64,7 @@ struct ServeArgs {
   int status_interval_ms = 5000;
   std::string metrics_file;         // Prometheus text, rewritten every status interval
   bool create_topics = true;        // with --kafka HOST:PORT: create missing topics
+  std::string projections_dir;      // empty: <data>/projections
 };
 int run_serve(const ServeArgs& args);
 
@@ -119,5 +120,16 @@ struct StatsArgs {
   bool json = false;
 };
 int run_stats(const StatsArgs& args);
+
+struct BenchProjectionsArgs {
+  std::string work_dir;
+  std::size_t events = 1'000'000;  // size of the generated shop log
+  int repeats = 3;
+  int rate = 50'000;               // steady durable append rate for the lag figure (events/s)
+  double lag_seconds = 5;
+  int appenders = 64;
+  bool check = false;              // exit 4 below 0.25x the raw scan
+};
+int run_bench_projections(const BenchProjectionsArgs& args);
 
 }  // namespace spine::cli

@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(100, 3'600'000));
   serve_cmd->add_flag("!--no-create-topics", serve.create_topics,
                       "With --kafka HOST:PORT: do not create missing topics (they must exist)");
+  serve_cmd->add_option("--projections", serve.projections_dir, "Projection database (default: <data>/projections)");
   serve_cmd->add_option("--metrics-file", serve.metrics_file,
                         "Write Prometheus metrics (relay lag, log head, commands) to this file");
 
@@ -90,6 +91,19 @@ int main(int argc, char** argv) {
   bench_relay->add_flag("--check", relay_bench.check, "Exit 4 below 0.5x the raw producer");
 
   spine::cli::TailArgs tail;
+  spine::cli::BenchProjectionsArgs bench_projections_args;
+  auto* bench_projections = bench_cmd->add_subcommand("projections", "Rebuild of every read model vs a raw log scan; live lag");
+  bench_projections->add_option("--dir", bench_projections_args.work_dir, "Work directory (removed afterwards)");
+  bench_projections->add_option("--events", bench_projections_args.events, "Size of the generated log")
+      ->capture_default_str()->check(CLI::Range(1'000, 50'000'000));
+  bench_projections->add_option("--repeats", bench_projections_args.repeats, "Runs (medians)")->capture_default_str()->check(CLI::Range(1, 20));
+  bench_projections->add_option("--rate", bench_projections_args.rate, "Append rate for the lag figure (events/s)")
+      ->capture_default_str()->check(CLI::Range(100, 10'000'000));
+  bench_projections->add_option("--lag-seconds", bench_projections_args.lag_seconds, "Length of the lag run")->capture_default_str();
+  bench_projections->add_option("--appenders", bench_projections_args.appenders, "Appending threads")->capture_default_str()->check(CLI::Range(1, 1024));
+  bench_projections->add_flag("--check", bench_projections_args.check, "Exit 4 when the rebuild is below 0.25x the raw scan");
+
+
   auto* tail_cmd = app.add_subcommand("tail", "Print the events in Spine's Kafka topics as NDJSON");
   tail_cmd->add_option("--kafka", tail.kafka, "Bootstrap servers host:port,...")->required();
   tail_cmd->add_option("--topic", tail.topics, "Topic or family (orders, inventory, ...); repeatable; default: all");
@@ -131,5 +145,6 @@ int main(int argc, char** argv) {
   if (*bench_append) return spine::cli::run_bench_append(bench);
   if (*bench_orders) return spine::cli::run_bench_orders(orders);
   if (*bench_relay) return spine::cli::run_bench_relay(relay_bench);
+  if (*bench_projections) return spine::cli::run_bench_projections(bench_projections_args);
   return spine::cli::kExitUsage;
 }

@@ -2,6 +2,7 @@
 // suppliers, optionally loads a sample shop, and streams the log to Kafka
 // (the embedded cluster by default), until SIGINT or SIGTERM.
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 #include <signal.h>
 
 #include <atomic>
@@ -15,6 +16,8 @@
 #include "spine/commands/command_handler.h"
 #include "spine/kafka/embedded_cluster.h"
 #include "spine/kafka/relay.h"
+#include "spine/projections/read_models.h"
+#include "spine/projections/runner.h"
 
 namespace spine::cli {
 
@@ -105,6 +108,15 @@ int run_serve(const ServeArgs& args) {
   } else {
     fmt::print("kafka: off\n");
   }
+  // Read models: caught up from their checkpoints, then following the log.
+  const std::string projections_dir = args.projections_dir.empty() ? args.data_dir + "/projections" : args.projections_dir;
+  auto runner = projections::ProjectionRunner::open(log, projections_dir, projections::make_read_models(*config));
+  if (!runner) {
+    fmt::print(stderr, "error: cannot open the projections in {}: {}\n", projections_dir, runner.error().to_string());
+    return kExitIoError;
+  }
+  (*runner)->start();
+  fmt::print("projections: {} ({})\n", projections_dir, fmt::join(projections::read_model_names(), ", "));
   fmt::print("http: not available yet (issue 6)\nready; stop with Ctrl-C or SIGTERM\n");
   std::fflush(stdout);
 
@@ -130,6 +142,11 @@ int run_serve(const ServeArgs& args) {
   stopping = true;
   metrics_thread.join();
   fmt::print(stderr, "spine serve: {} received, stopping\n", received == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*runner)->stop();
+  for (const projections::ProjectionStatus& status : (*runner)->status()) {
+    fmt::print(stderr, "projection {}: position {}{}\n", status.name, status.position,
+               status.failed ? " FAILED: " + status.error : "");
+  }
   if (relay) {
     relay->stop();
     const kafka::RelayStatus status = relay->status();

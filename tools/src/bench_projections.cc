@@ -1,0 +1,192 @@
+// `spine bench projections`: (1) rebuild of every read model from a
+// generated shop log of N events (default 1,000,000) against a raw RocksDB
+// iterator scan of the same log, in one run; (2) live lag: append acknowledged
+// to visible in the projections, at a steady durable append rate.
+#include <fmt/core.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "bench_support.h"
+#include "commands.h"
+#include "shop_generator.h"
+#include "spine/commands/command_handler.h"
+#include "spine/projections/read_models.h"
+#include "spine/projections/runner.h"
+
+namespace spine::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// One command's events, taken back from a generated log to be appended again.
+struct Command {
+  store::AppendRequest request;
+};
+
+std::vector<Command> commands_of(const store::EventStore& log, std::uint64_t limit) {
+  std::vector<Command> out;
+  std::string current;
+  Status s = store::for_each_record(log, 1, std::min(limit, log.head().position), [&](const store::RecordView& r) {
+    if (out.empty() || r.command_id() != current) {
+      current = std::string(r.command_id());
+      out.emplace_back();
+      out.back().request.command_id = "replayed:" + current;
+      out.back().request.actor = std::string(r.actor());
+    }
+    store::AppendRequest& request = out.back().request;
+    bool named = false;
+    for (const auto& e : request.expectations) named = named || e.stream_id == r.stream_id();
+    if (!named) request.expectations.push_back({std::string(r.stream_id()), store::ExpectedVersion::any()});
+    store::NewEvent event;
+    event.stream_id = std::string(r.stream_id());
+    event.event_type = std::string(r.event_type());
+    event.payload = std::string(r.payload());
+    event.occurred_at_us = r.occurred_at_us();
+    request.events.push_back(std::move(event));
+    return ok_status();
+  });
+  if (!s.ok()) throw std::runtime_error(s.error().to_string());
+  return out;
+}
+
+}  // namespace
+
+int run_bench_projections(const BenchProjectionsArgs& args) {
+  BenchDirs dirs(args.work_dir, "projections");
+  try {
+    // A shop log of the requested size (no fsync while generating: setup only).
+    const auto store_dir = dirs.fresh("store");
+    std::uint64_t events = 0;
+    {
+      store::Options options;
+      options.sync = false;
+      auto opened = store::EventStore::open(store_dir.string(), options);
+      if (!opened) throw std::runtime_error(opened.error().to_string());
+      commands::CommandHandler handler(**opened, domain::default_config());
+      load::LoadOptions load;
+      load.orders = static_cast<int>(args.events / 8 + 1);
+      load.orders_per_day = 2'000;
+      const auto start = Clock::now();
+      auto generated = load::generate_shop(handler, load);
+      if (!generated) throw std::runtime_error(generated.error().to_string());
+      events = (*opened)->head().position;
+      fmt::print(stderr, "generated {} events ({} orders) in {:.1f} s\n", events, load.orders, seconds_since(start));
+    }
+    auto opened = store::EventStore::open_read_only(store_dir.string());
+    if (!opened) throw std::runtime_error(opened.error().to_string());
+    store::EventStore& log = **opened;
+
+    std::vector<double> raw_runs, memory_runs, rebuild_runs;
+    for (int r = 0; r < args.repeats; ++r) {
+      raw_runs.push_back(raw_log_scan_rate(store_dir));
+      {
+        auto models = projections::make_read_models(domain::default_config());
+        std::vector<projections::Projection*> list;
+        for (auto& m : models) list.push_back(m.get());
+        const auto start = Clock::now();
+        Status s = projections::replay_in_memory(log, list, 0);
+        if (!s.ok()) throw std::runtime_error(s.error().to_string());
+        memory_runs.push_back(static_cast<double>(events) / seconds_since(start));
+      }
+      {
+        auto runner = projections::ProjectionRunner::open(log, dirs.fresh("rebuild").string(),
+                                                          projections::make_read_models(domain::default_config()));
+        if (!runner) throw std::runtime_error(runner.error().to_string());
+        const auto start = Clock::now();
+        if (Status s = (*runner)->catch_up(); !s.ok()) throw std::runtime_error(s.error().to_string());
+        rebuild_runs.push_back(static_cast<double>(events) / seconds_since(start));
+      }
+      fmt::print(stderr, "run {}: raw scan {:.0f}/s, in-memory replay {:.0f}/s, rebuild {:.0f}/s\n", r + 1, raw_runs.back(),
+                 memory_runs.back(), rebuild_runs.back());
+    }
+    const double raw = median(raw_runs), rebuild = median(rebuild_runs);
+    fmt::print("{:<58} {:>12} {:>12} {:>7} {:>7}\n", "measure", "spine", "raw", "ratio", "target");
+    fmt::print("{:<58} {:>12.0f} {:>12.0f} {:>7.3f} {:>7}\n",
+               fmt::format("rebuild all read models, {} events (events/s)", events), rebuild, raw, rebuild / raw, "0.25");
+    fmt::print("{:<58} {:>12.0f} {:>12.0f} {:>7.3f} {:>7}\n", "  of which apply only, in memory (events/s)", median(memory_runs),
+               raw, median(memory_runs) / raw, "-");
+
+    // Live lag: the generated commands appended again, durably, at a steady
+    // rate by `appenders` threads; a watcher times each acknowledged append
+    // until the runner (following live) has applied and written it.
+    const std::vector<Command> commands = commands_of(log, static_cast<std::uint64_t>(args.rate * args.lag_seconds));
+    std::vector<double> lags;
+    std::vector<std::thread> appenders;
+    std::atomic<std::size_t> next{0};
+    std::atomic<std::uint64_t> appended_events{0};
+    auto watch_store = store::EventStore::open(dirs.fresh("watch").string());
+    if (!watch_store) throw std::runtime_error(watch_store.error().to_string());
+    auto watched = projections::ProjectionRunner::open(**watch_store, dirs.fresh("watch-projections").string(),
+                                                       projections::make_read_models(domain::default_config()));
+    if (!watched) throw std::runtime_error(watched.error().to_string());
+    (*watched)->start();
+    std::mutex queue_mutex;
+    std::vector<std::pair<std::uint64_t, Clock::time_point>> pending;
+    std::atomic<bool> done{false};
+    std::thread watcher([&] {
+      std::size_t seen = 0;
+      while (true) {
+        std::vector<std::pair<std::uint64_t, Clock::time_point>> batch;
+        {
+          std::lock_guard lock(queue_mutex);
+          if (seen < pending.size()) batch.assign(pending.begin() + static_cast<std::ptrdiff_t>(seen), pending.end());
+        }
+        if (batch.empty()) {
+          if (done.load()) return;
+          std::this_thread::sleep_for(std::chrono::microseconds(200));
+          continue;
+        }
+        std::sort(batch.begin(), batch.end());
+        for (const auto& [position, at] : batch) {
+          (*watched)->wait_for(position, std::chrono::seconds(30));
+          lags.push_back(std::chrono::duration<double, std::milli>(Clock::now() - at).count());
+        }
+        seen += batch.size();
+      }
+    });
+    next = 0;
+    appended_events = 0;
+    const auto watch_start = Clock::now();
+    appenders.clear();
+    for (int t = 0; t < args.appenders; ++t) {
+      appenders.emplace_back([&] {
+        while (true) {
+          const std::size_t i = next.fetch_add(1);
+          if (i >= commands.size()) return;
+          const double due = static_cast<double>(appended_events.load()) / args.rate;
+          const double wait = due - seconds_since(watch_start);
+          if (wait > 0) std::this_thread::sleep_for(std::chrono::duration<double>(wait));
+          appended_events += commands[i].request.events.size();
+          auto result = (*watch_store)->append(commands[i].request);
+          if (!result) continue;
+          std::lock_guard lock(queue_mutex);
+          pending.emplace_back(result->last_position, Clock::now());
+        }
+      });
+    }
+    for (std::thread& t : appenders) t.join();
+    const double watched_seconds = seconds_since(watch_start);
+    (*watched)->wait_for((*watch_store)->head().position, std::chrono::seconds(60));
+    done = true;
+    watcher.join();
+    (*watched)->stop();
+    std::sort(lags.begin(), lags.end());
+    const std::uint64_t head = (*watch_store)->head().position;
+    fmt::print("live: {} events appended durably in {:.1f} s ({:.0f} events/s, asked {}), {} appenders\n", head,
+               watched_seconds, static_cast<double>(head) / watched_seconds, args.rate, args.appenders);
+    fmt::print("live lag, append acknowledged to visible (ms): p50 {:.2f}  p99 {:.2f}  max {:.2f}  ({} appends)\n",
+               percentile(lags, 0.5), percentile(lags, 0.99), lags.empty() ? 0.0 : lags.back(), lags.size());
+    if (args.check && rebuild / raw < 0.25) return kExitBelowTarget;
+  } catch (const std::exception& error) {
+    fmt::print(stderr, "error: {}\n", error.what());
+    return kExitIoError;
+  }
+  return kExitOk;
+}
+
+}  // namespace spine::cli
