@@ -1,29 +1,19 @@
 #include "calendar.h"
 
+#include <chrono>
 #include <cstdio>
 
 namespace spine::projections::internal {
 
-CivilDate civil_from_days(std::int64_t z) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<std::uint32_t>(z - era * 146097);
-  const std::uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
-  const std::uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::uint32_t mp = (5 * doy + 2) / 153;
-  const std::uint32_t d = doy - (153 * mp + 2) / 5 + 1;
-  const std::uint32_t m = mp < 10 ? mp + 3 : mp - 9;
-  return CivilDate{static_cast<std::int32_t>(y + (m <= 2)), m, d};
+CivilDate civil_from_days(std::int64_t days) {
+  const std::chrono::year_month_day date{std::chrono::sys_days{std::chrono::days{days}}};
+  return CivilDate{static_cast<int>(date.year()), static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day())};
 }
 
-std::int64_t days_from_civil(std::int32_t y, std::uint32_t m, std::uint32_t d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<std::uint32_t>(y - era * 400);
-  const std::uint32_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const std::uint32_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+std::int64_t days_from_civil(std::int32_t year, std::uint32_t month, std::uint32_t day) {
+  return std::chrono::sys_days{std::chrono::year{year} / std::chrono::month{month} / std::chrono::day{day}}
+      .time_since_epoch()
+      .count();
 }
 
 bool parse_day(std::string_view text, std::int64_t& day) {
@@ -32,10 +22,10 @@ bool parse_day(std::string_view text, std::int64_t& day) {
   char tail = 0;
   const std::string copy(text);
   if (copy.size() != 10 || std::sscanf(copy.c_str(), "%4d-%2u-%2u%c", &y, &m, &d, &tail) != 3) return false;
-  if (m < 1 || m > 12 || d < 1 || d > 31) return false;
-  day = days_from_civil(y, m, d);
-  const CivilDate back = civil_from_days(day);
-  return back.month == m && back.day == d;
+  const std::chrono::year_month_day date{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
+  if (!date.ok()) return false;
+  day = std::chrono::sys_days{date}.time_since_epoch().count();
+  return true;
 }
 
 std::string format_day(std::int64_t day) {

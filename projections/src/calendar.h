@@ -25,7 +25,7 @@ struct Calendar {
   static std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 };
 
-// Civil date of a day number (days since 1970-01-01), Howard Hinnant's algorithm.
+// Civil date of a day number (days since 1970-01-01), via std::chrono.
 struct CivilDate { std::int32_t year; std::uint32_t month, day; };
 CivilDate civil_from_days(std::int64_t days);
 std::int64_t days_from_civil(std::int32_t year, std::uint32_t month, std::uint32_t day);

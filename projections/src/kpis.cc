@@ -86,36 +86,6 @@ std::string rating_band(std::int32_t tenths) {
 std::string channel_name(std::int32_t channel) { return shop::EnumNameChannel(static_cast<shop::Channel>(channel)); }
 std::string device_name(std::int32_t device) { return shop::EnumNameDevice(static_cast<shop::Device>(device)); }
 
-// A keyed map with the keys changed since the last flush; a key erased is
-// written as an empty row (a tombstone), so the rows on disk are the same
-// however the log was cut into batches.
-template <typename Row>
-struct Tracked {
-  std::map<std::string, Row, std::less<>> rows;
-  std::set<std::string, std::less<>> changed;
-  Row& write(const std::string& key) {
-    changed.insert(key);
-    return rows[key];
-  }
-  void erase(const std::string& key) {
-    changed.insert(key);
-    rows.erase(key);
-  }
-  void flush(const std::string& prefix, RowSink& sink) {
-    for (const std::string& key : changed) {
-      auto it = rows.find(key);
-      sink.put(prefix + key, it == rows.end() ? std::string() : nlohmann::json(it->second).dump());
-    }
-    changed.clear();
-  }
-  void write_all(const std::string& prefix, RowSink& sink) const {
-    for (const auto& [key, row] : rows) sink.put(prefix + key, nlohmann::json(row).dump());
-  }
-  void load(std::string_view key, std::string_view value) {
-    if (!value.empty()) rows[std::string(key)] = nlohmann::json::parse(value).get<Row>();
-  }
-};
-
 struct KpiState {
   KpiState(const domain::Config& config, const ReadModelOptions& options)
       : config(config), calendar{options.utc_offset_minutes},
@@ -126,13 +96,11 @@ struct KpiState {
   StockBook book;
   std::map<std::pair<std::int64_t, std::string>, Counters> buckets;
   std::set<std::pair<std::int64_t, std::string>> changed_buckets;
-  Tracked<OrderFacts> orders;
-  Tracked<SkuFacts> skus;
-  Tracked<ForwardFacts> forwards;
-  Tracked<std::vector<CustomerOrder>> customers;
-  Tracked<DaySeries> series;
-  std::map<std::string, std::int32_t> ship_hours;
-  std::set<std::string> changed_book, changed_suppliers;
+  TrackedTable<OrderFacts> orders;
+  TrackedTable<SkuFacts> skus;
+  TrackedTable<ForwardFacts> forwards;
+  TrackedTable<std::vector<CustomerOrder>> customers;
+  TrackedTable<DaySeries> series;
 
   void add(std::int64_t hour, const std::string& dim, Counter counter, std::int64_t value) {
     if (value == 0) return;
@@ -162,9 +130,9 @@ struct KpiState {
     return line_dims(line.sku, line.category, line.supplier, line.rating);
   }
   std::vector<std::string> sku_dims(const std::string& sku) const {
-    auto found = skus.rows.find(sku);
-    if (found == skus.rows.end()) return line_dims(sku, "", "", 0);
-    return line_dims(sku, found->second.category, found->second.supplier, found->second.rating);
+    const SkuFacts* found = skus.find(sku);
+    if (found == nullptr) return line_dims(sku, "", "", 0);
+    return line_dims(sku, found->category, found->supplier, found->rating);
   }
   // The distinct line dimensions of an order (an order counts once per value).
   static std::vector<std::string> distinct_line_dims(const OrderFacts& order) {
@@ -175,8 +143,8 @@ struct KpiState {
     return {dims.begin(), dims.end()};
   }
   // Adds a per-order count to the order's dimensions and once per line dimension.
-  void count_order(std::int64_t hour, const OrderFacts& order, Counter counter) {
-    add_all(hour, order_dims(order), counter, 1);
+  void count_order(std::int64_t hour, const OrderFacts& order, const std::vector<std::string>& dims, Counter counter) {
+    add_all(hour, dims, counter, 1);
     add_all(hour, distinct_line_dims(order), counter, 1);
   }
 
@@ -185,22 +153,9 @@ struct KpiState {
 };
 
 void KpiState::apply_stock(const shop::EventBodyUnion& event, std::int64_t at) {
-  const std::string sku = book.apply(event, at);
-  if (event.type == shop::EventBody::SupplierRegistered) {
-    const auto& e = *event.AsSupplierRegistered();
-    ship_hours[e.supplier_id] = e.ship_within_hours > 0 ? e.ship_within_hours : 48;
-    changed_suppliers.insert(e.supplier_id);
-  }
-  std::vector<std::string> touched;
-  if (event.type == shop::EventBody::ReturnReceived) {
-    for (const auto& line : event.AsReturnReceived()->lines) touched.push_back(line->sku_id);
-  } else if (!sku.empty()) {
-    touched.push_back(sku);
-  }
   const std::int64_t day = calendar.day(at);
-  for (const std::string& id : touched) {
-    changed_book.insert(id);
-    const SkuLevels& levels = book.skus().at(id);
+  for (const std::string& id : book.apply(event, at)) {
+    const SkuLevels& levels = *book.find(id);
     if (!levels.stock.exists) continue;
     DaySeries& s = series.write(id);
     if (event.type == shop::EventBody::SkuListed) {
@@ -235,8 +190,8 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
         facts.sku = line->sku_id;
         facts.category = line->category;
         facts.supplier = line->supplier_id;
-        auto known = skus.rows.find(line->sku_id);
-        facts.rating = known == skus.rows.end() ? 0 : known->second.rating;
+        const SkuFacts* known = skus.find(line->sku_id);
+        facts.rating = known == nullptr ? 0 : known->rating;
         facts.quantity = line->quantity;
         facts.value = line->unit_price * line->quantity - line->discount;
         facts.cost = line->cost_price;
@@ -247,56 +202,59 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
         units += facts.quantity;
         order.lines.push_back(std::move(facts));
       }
-      count_order(hour, order, kPlacedOrders);
-      add_all(hour, order_dims(order), kPlacedValue, value);
-      add_all(hour, order_dims(order), kUnits, units);
+      const std::vector<std::string> dims = order_dims(order);
+      count_order(hour, order, dims, kPlacedOrders);
+      add_all(hour, dims, kPlacedValue, value);
+      add_all(hour, dims, kUnits, units);
       for (const LineFacts& line : order.lines) {
-        add_all(hour, line_dims(line), kPlacedValue, line.value);
-        add_all(hour, line_dims(line), kUnits, line.quantity);
+        const std::vector<std::string> line_dimensions = line_dims(line);
+        add_all(hour, line_dimensions, kPlacedValue, line.value);
+        add_all(hour, line_dimensions, kUnits, line.quantity);
       }
       break;
     }
     case EventBody::OrderPaid: {
       const auto& e = *event.AsOrderPaid();
-      auto found = orders.rows.find(e.order_id);
-      if (found == orders.rows.end()) break;
-      const OrderFacts& order = found->second;
-      count_order(hour, order, kPaidOrders);
-      add_all(hour, order_dims(order), kPaidValue, e.amount);
+      const OrderFacts* found = orders.find(e.order_id);
+      if (found == nullptr) break;
+      const OrderFacts& order = *found;
+      const std::vector<std::string> dims = order_dims(order);
+      count_order(hour, order, dims, kPaidOrders);
+      add_all(hour, dims, kPaidValue, e.amount);
+      const std::string channel = channel_name(order.channel);
       for (const LineFacts& line : order.lines) {
         const std::int64_t cogs = line.cost * line.own_quantity;
-        const std::int64_t commission =
-            line.value * config.commission_bp(channel_name(order.channel), line.category) / 10'000;
-        add_all(hour, line_dims(line), kPaidValue, line.value);
-        add_all(hour, line_dims(line), kCogs, cogs);
-        add_all(hour, order_dims(order), kCogs, cogs);
-        add_all(hour, line_dims(line), kCommission, commission);
-        add_all(hour, order_dims(order), kCommission, commission);
+        const std::int64_t commission = line.value * config.commission_bp(channel, line.category) / 10'000;
+        const std::vector<std::string> line_dimensions = line_dims(line);
+        add_all(hour, line_dimensions, kPaidValue, line.value);
+        add_all(hour, line_dimensions, kCogs, cogs);
+        add_all(hour, dims, kCogs, cogs);
+        add_all(hour, line_dimensions, kCommission, commission);
+        add_all(hour, dims, kCommission, commission);
       }
       customers.write(order.customer).push_back(CustomerOrder{hour, order.channel, order.device, order.region});
       break;
     }
     case EventBody::PaymentFailed: {
       const auto& e = *event.AsPaymentFailed();
-      auto found = orders.rows.find(e.order_id);
-      if (found == orders.rows.end()) break;
-      count_order(hour, found->second, static_cast<Counter>(kFailCardLimit + std::clamp<int>(static_cast<int>(e.reason), 0, 3)));
+      const OrderFacts* found = orders.find(e.order_id);
+      if (found == nullptr) break;
+      count_order(hour, *found, order_dims(*found), static_cast<Counter>(kFailCardLimit + std::clamp<int>(static_cast<int>(e.reason), 0, 3)));
       break;
     }
     case EventBody::OrderCancelled: {
-      auto found = orders.rows.find(event.AsOrderCancelled()->order_id);
-      if (found != orders.rows.end()) count_order(hour, found->second, kCancelledOrders);
+      const OrderFacts* found = orders.find(event.AsOrderCancelled()->order_id);
+      if (found != nullptr) count_order(hour, *found, order_dims(*found), kCancelledOrders);
       break;
     }
     case EventBody::DropshipForwarded: {
       const auto& e = *event.AsDropshipForwarded();
-      auto found = orders.rows.find(e.order_id);
-      if (found == orders.rows.end()) break;
-      const OrderFacts& order = found->second;
-      std::vector<std::string> dims = order_dims(order);
+      const OrderFacts* found = orders.find(e.order_id);
+      if (found == nullptr) break;
+      std::vector<std::string> dims = order_dims(*found);
+      add_all(hour, dims, kDropshipCost, e.dropship_cost);
       dims.push_back("supplier:" + e.supplier_id);
       add_all(hour, dims, kForwards, 1);
-      add_all(hour, order_dims(order), kDropshipCost, e.dropship_cost);
       std::vector<std::int64_t> weights;
       for (const auto& line : e.lines) weights.push_back(line->quantity);
       const std::vector<std::int64_t> parts = allocate(e.dropship_cost, weights);
@@ -306,54 +264,55 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
     }
     case EventBody::OrderShipped: {
       const auto& e = *event.AsOrderShipped();
-      auto found = orders.rows.find(e.order_id);
-      if (found == orders.rows.end()) break;
-      const OrderFacts& order = found->second;
+      const OrderFacts* found = orders.find(e.order_id);
+      if (found == nullptr) break;
+      const std::vector<std::string> dims = order_dims(*found);
       for (const auto& line : e.lines) {
-        add_all(hour, order_dims(order), kShippedUnits, line->quantity);
+        add_all(hour, dims, kShippedUnits, line->quantity);
         add_all(hour, sku_dims(line->sku_id), kShippedUnits, line->quantity);
       }
       if (e.kind != shop::SourceKind::Supplier) break;
       const std::string key = e.order_id + "/" + e.source_id;
-      auto forward = forwards.rows.find(key);
-      if (forward == forwards.rows.end()) break;
-      const std::int64_t forward_hour = calendar.hour(forward->second.at_us);
-      const std::int64_t took = at - forward->second.at_us;
-      auto hours = ship_hours.find(e.source_id);
-      const std::int64_t allowed = (hours == ship_hours.end() ? 48 : hours->second) * kMicrosPerHour;
-      add_all(forward_hour, forward->second.dims, kForwardsShipped, 1);
-      add_all(forward_hour, forward->second.dims, kShipTimeSumUs, took);
-      add_all(forward_hour, forward->second.dims, kForwardsInTime, took <= allowed ? 1 : 0);
+      const ForwardFacts* forward = forwards.find(key);
+      if (forward == nullptr) break;
+      const std::int64_t forward_hour = calendar.hour(forward->at_us);
+      const std::int64_t took = at - forward->at_us;
+      const std::int64_t allowed = std::int64_t{book.ship_within_hours(e.source_id)} * kMicrosPerHour;
+      add_all(forward_hour, forward->dims, kForwardsShipped, 1);
+      add_all(forward_hour, forward->dims, kShipTimeSumUs, took);
+      add_all(forward_hour, forward->dims, kForwardsInTime, took <= allowed ? 1 : 0);
       forwards.erase(key);
       break;
     }
     case EventBody::ReturnRequested: {
       const auto& e = *event.AsReturnRequested();
-      if (orders.rows.contains(e.order_id)) {
+      if (orders.contains(e.order_id)) {
         orders.write(e.order_id).return_reasons[e.return_id] = static_cast<std::int32_t>(e.reason);
       }
       break;
     }
     case EventBody::ReturnReceived: {
       const auto& e = *event.AsReturnReceived();
-      auto found = orders.rows.find(e.order_id);
-      if (found == orders.rows.end()) break;
-      const OrderFacts& order = found->second;
+      const OrderFacts* found = orders.find(e.order_id);
+      if (found == nullptr) break;
+      const OrderFacts& order = *found;
       auto reason = order.return_reasons.find(e.return_id);
       const int by_reason = kReturnedSizeMismatch + std::clamp<int>(reason == order.return_reasons.end() ? 0 : reason->second, 0, 4);
+      const std::vector<std::string> dims = order_dims(order);
       for (const auto& line : e.lines) {
+        const std::vector<std::string> line_dimensions = sku_dims(line->sku_id);
         for (Counter counter : {kReturnedUnits, static_cast<Counter>(by_reason)}) {
-          add_all(hour, order_dims(order), counter, line->quantity);
-          add_all(hour, sku_dims(line->sku_id), counter, line->quantity);
+          add_all(hour, dims, counter, line->quantity);
+          add_all(hour, line_dimensions, counter, line->quantity);
         }
       }
       break;
     }
     case EventBody::RefundIssued: {
       const auto& e = *event.AsRefundIssued();
-      auto found = orders.rows.find(e.order_id);
-      if (found == orders.rows.end()) break;
-      const OrderFacts& order = found->second;
+      const OrderFacts* found = orders.find(e.order_id);
+      if (found == nullptr) break;
+      const OrderFacts& order = *found;
       add_all(hour, order_dims(order), kRefunds, e.amount);
       std::vector<std::int64_t> weights;
       for (const LineFacts& line : order.lines) weights.push_back(line.value);
@@ -446,12 +405,7 @@ void KpiProjection::take_changed_rows(RowSink& sink) {
   s.forwards.flush("fwd/", sink);
   s.customers.flush("cust/", sink);
   s.series.flush("series/", sink);
-  for (const std::string& sku : s.changed_book) sink.put("book/" + sku, nlohmann::json(s.book.skus().at(sku)).dump());
-  s.changed_book.clear();
-  for (const std::string& id : s.changed_suppliers) {
-    sink.put("sup/" + id, nlohmann::json{{"lead", s.book.lead_times().at(id)}, {"ship", s.ship_hours.at(id)}}.dump());
-  }
-  s.changed_suppliers.clear();
+  s.book.flush("book/", sink);
 }
 
 void KpiProjection::write_all_rows(RowSink& sink) const {
@@ -462,10 +416,7 @@ void KpiProjection::write_all_rows(RowSink& sink) const {
   s.forwards.write_all("fwd/", sink);
   s.customers.write_all("cust/", sink);
   s.series.write_all("series/", sink);
-  for (const auto& [sku, levels] : s.book.skus()) sink.put("book/" + sku, nlohmann::json(levels).dump());
-  for (const auto& [id, hours] : s.ship_hours) {
-    sink.put("sup/" + id, nlohmann::json{{"lead", s.book.lead_times().at(id)}, {"ship", hours}}.dump());
-  }
+  s.book.write_all("book/", sink);
 }
 
 Status KpiProjection::load_row(std::string_view key, std::string_view value) {
@@ -493,11 +444,7 @@ Status KpiProjection::load_row(std::string_view key, std::string_view value) {
     } else if (table == "series") {
       s.series.load(id, value);
     } else if (table == "book") {
-      s.book.skus()[std::string(id)] = nlohmann::json::parse(value).get<internal::SkuLevels>();
-    } else if (table == "sup") {
-      const nlohmann::json row = nlohmann::json::parse(value);
-      s.book.lead_times()[std::string(id)] = row.at("lead").get<std::int32_t>();
-      s.ship_hours[std::string(id)] = row.at("ship").get<std::int32_t>();
+      return s.book.load(id, value);
     } else {
       return false;
     }
@@ -624,16 +571,16 @@ Result<nlohmann::json> KpiProjection::query(const KpiQuery& q) const {
     auto sku_selected = [&](const std::string& sku) {
       if (q.by == "all") return true;
       if (q.by == "sku") return sku == key;
-      auto facts = s.skus.rows.find(sku);
-      if (facts == s.skus.rows.end()) return false;
-      if (q.by == "category") return facts->second.category == key;
-      if (q.by == "supplier") return facts->second.supplier == key;
-      return rating_band(facts->second.rating) == key;
+      auto facts = s.skus.find(sku);
+      if (facts == nullptr) return false;
+      if (q.by == "category") return facts->category == key;
+      if (q.by == "supplier") return facts->supplier == key;
+      return rating_band(facts->rating) == key;
     };
     if (sku_based && q.granularity != "hour" && first_day < end_day) {
       std::int64_t listed_days = 0, stockout_days = 0, with_stock = 0, slow = 0;
       Int128 value_sum = 0;
-      for (const auto& [sku, series] : s.series.rows) {
+      for (const auto& [sku, series] : s.series.rows()) {
         if (series.dropship || !sku_selected(sku)) continue;
         for (std::int64_t day = std::max(first_day, series.listed_day); day < end_day; ++day) {
           const auto* v = value_at(series, day);
@@ -665,7 +612,7 @@ Result<nlohmann::json> KpiProjection::query(const KpiQuery& q) const {
     const bool customer_based = q.by == "all" || q.by == "channel" || q.by == "region" || q.by == "device";
     if (customer_based) {
       std::int64_t buyers = 0, repeat = 0;
-      for (const auto& [customer, paid] : s.customers.rows) {
+      for (const auto& [customer, paid] : s.customers.rows()) {
         std::int64_t count = 0;
         for (const internal::CustomerOrder& order : paid) {
           if (order.hour < lo || order.hour >= hi) continue;

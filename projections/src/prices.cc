@@ -11,6 +11,11 @@ namespace spine::projections {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PricePoint, position, at_us, old_price, new_price, reason, actor, below_cost)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SkuPrices, product_id, cost_price, changes, shipped_units)
 
+PriceProjection::PriceProjection(const domain::Config& config)
+    : config_(config), skus_(std::make_unique<internal::TrackedTable<SkuPrices>>()) {}
+
+PriceProjection::~PriceProjection() = default;
+
 Status PriceProjection::apply(const EventContext& context) {
   if (context.event == nullptr) return *context.decode_error;
   const shop::EventBodyUnion& event = *context.event;
@@ -20,27 +25,23 @@ Status PriceProjection::apply(const EventContext& context) {
     case shop::EventBody::ProductListed: {
       const auto& e = *event.AsProductListed();
       for (const auto& sku : e.skus) {
-        SkuPrices& prices = skus_[sku->sku_id];
+        SkuPrices& prices = skus_->write(sku->sku_id);
         prices.product_id = e.product_id;
         prices.cost_price = sku->cost_price;
         prices.changes.push_back(PricePoint{context.position(), context.occurred_at_us(), 0, sku->list_price,
                                             "listed", actor, sku->list_price < sku->cost_price});
-        changed_.insert(sku->sku_id);
       }
       break;
     }
     case shop::EventBody::PriceChanged: {
       const auto& e = *event.AsPriceChanged();
-      SkuPrices& prices = skus_[e.sku_id];
-      prices.changes.push_back(PricePoint{context.position(), context.occurred_at_us(), e.old_price, e.new_price,
-                                          e.reason, actor, e.below_cost});
-      changed_.insert(e.sku_id);
+      skus_->write(e.sku_id).changes.push_back(PricePoint{context.position(), context.occurred_at_us(), e.old_price,
+                                                          e.new_price, e.reason, actor, e.below_cost});
       break;
     }
     case shop::EventBody::StockShipped: {
       const auto& e = *event.AsStockShipped();
-      skus_[e.sku_id].shipped_units += e.quantity;
-      changed_.insert(e.sku_id);
+      skus_->write(e.sku_id).shipped_units += e.quantity;
       break;
     }
     default: break;
@@ -49,20 +50,19 @@ Status PriceProjection::apply(const EventContext& context) {
 }
 
 void PriceProjection::take_changed_rows(RowSink& sink) {
-  for (const std::string& sku : changed_) sink.put("sku/" + sku, nlohmann::json(skus_.at(sku)).dump());
-  changed_.clear();
+  skus_->flush("sku/", sink);
   sink.put("clock", std::to_string(clock_us_));
 }
 
 void PriceProjection::write_all_rows(RowSink& sink) const {
-  for (const auto& [sku, prices] : skus_) sink.put("sku/" + sku, nlohmann::json(prices).dump());
+  skus_->write_all("sku/", sink);
   sink.put("clock", std::to_string(clock_us_));
 }
 
 Status PriceProjection::load_row(std::string_view key, std::string_view value) {
   return internal::load_guarded(key, [&] {
     if (key.starts_with("sku/")) {
-      skus_[std::string(key.substr(4))] = nlohmann::json::parse(value).get<SkuPrices>();
+      skus_->load(key.substr(4), value);
       return true;
     }
     if (key == "clock") {
@@ -89,9 +89,9 @@ std::int64_t lowest_price_30d(const std::vector<PricePoint>& changes, std::int64
 }
 
 nlohmann::json PriceProjection::history(std::string_view sku) const {
-  auto found = skus_.find(sku);
-  if (found == skus_.end() || found->second.changes.empty()) return nullptr;
-  const SkuPrices& prices = found->second;
+  const SkuPrices* found = skus_->find(sku);
+  if (found == nullptr || found->changes.empty()) return nullptr;
+  const SkuPrices& prices = *found;
   const std::int64_t price = prices.changes.back().new_price;
   const std::int64_t lowest = lowest_price_30d(prices.changes, clock_us_);
   nlohmann::json changes = nlohmann::json::array();

@@ -1,8 +1,13 @@
-// Internal: a table of typed rows kept in memory, with the keys changed since
-// the last flush. Rows are serialized as JSON (nlohmann::json objects keep
-// their keys sorted, so equal rows give equal bytes).
+// Internal: the row mechanism every in-memory projection uses. A
+// TrackedTable keeps typed rows in memory with the keys changed since the
+// last flush; a flush writes each changed row with its current value, and an
+// erased row as an empty value (a tombstone), so the rows on disk are the
+// same bytes however the log was cut into batches. Values are JSON
+// (nlohmann::json objects keep their keys sorted).
 #pragma once
 
+#include <cinttypes>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <string>
@@ -15,26 +20,30 @@
 namespace spine::projections::internal {
 
 template <typename Row>
-class RowTable {
+class TrackedTable {
  public:
   // The row at `key` (created empty), marked changed.
-  Row& write(std::string_view key) {
-    auto it = rows_.find(key);
-    if (it == rows_.end()) it = rows_.emplace(std::string(key), Row{}).first;
-    changed_.insert(it->first);
-    return it->second;
+  Row& write(const std::string& key) {
+    changed_.insert(key);
+    return rows_[key];
+  }
+  void erase(const std::string& key) {
+    changed_.insert(key);
+    rows_.erase(key);
   }
   const Row* find(std::string_view key) const {
     auto it = rows_.find(key);
     return it == rows_.end() ? nullptr : &it->second;
   }
+  bool contains(std::string_view key) const { return rows_.find(key) != rows_.end(); }
   const std::map<std::string, Row, std::less<>>& rows() const { return rows_; }
 
-  void take_changed(std::string_view prefix, RowSink& sink) {
+  void flush(std::string_view prefix, RowSink& sink) {
     std::string key;
     for (const std::string& changed : changed_) {
       key.assign(prefix).append(changed);
-      sink.put(key, nlohmann::json(rows_.at(changed)).dump());
+      auto it = rows_.find(changed);
+      sink.put(key, it == rows_.end() ? std::string() : nlohmann::json(it->second).dump());
     }
     changed_.clear();
   }
@@ -45,11 +54,9 @@ class RowTable {
       sink.put(key, nlohmann::json(row).dump());
     }
   }
-  // Loads a row written under `prefix`; false if `key` is not one of ours.
-  bool load(std::string_view prefix, std::string_view key, std::string_view value) {
-    if (!key.starts_with(prefix)) return false;
-    rows_[std::string(key.substr(prefix.size()))] = nlohmann::json::parse(value).get<Row>();
-    return true;
+  // Restores a row written by flush or write_all (an empty value: gone).
+  void load(std::string_view key, std::string_view value) {
+    if (!value.empty()) rows_[std::string(key)] = nlohmann::json::parse(value).get<Row>();
   }
 
  private:
@@ -66,6 +73,13 @@ Status load_guarded(std::string_view key, F&& load) {
     return Error{"projection_row_corrupt", std::string(key), e.what()};
   }
   return ok_status();
+}
+
+// A log position as 16 hex digits: keys that sort in position order.
+inline std::string position_key(std::uint64_t position) {
+  char text[17];
+  std::snprintf(text, sizeof text, "%016" PRIx64, position);
+  return text;
 }
 
 }  // namespace spine::projections::internal

@@ -6,25 +6,21 @@
 #include <algorithm>
 #include <atomic>
 #include <cassert>
-#include <cinttypes>
 #include <cstdio>
 #include <mutex>
 
+#include "rows.h"
 #include "spine/domain/events.h"
 
 namespace spine::projections {
 namespace {
 
+using internal::position_key;
+
 using Clock = std::chrono::steady_clock;
 
 Error db_error(const rocksdb::Status& status, std::string what) {
   return Error{"projection_db_error", "", what + ": " + status.ToString()};
-}
-
-std::string position_key(std::uint64_t position) {
-  char text[17];
-  std::snprintf(text, sizeof text, "%016" PRIx64, position);
-  return text;
 }
 
 // Key prefixes of the projection database (docs/projections.md).

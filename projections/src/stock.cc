@@ -15,7 +15,8 @@ StockProjection::StockProjection(const domain::Config& config, const ReadModelOp
     : config_(config),
       options_(options),
       book_(std::make_unique<StockBook>(internal::Calendar{options.utc_offset_minutes}, config.rules,
-                                        options.default_lead_time_days)) {}
+                                        options.default_lead_time_days)),
+      revenue_(std::make_unique<internal::TrackedTable<std::int64_t>>()) {}
 
 StockProjection::~StockProjection() = default;
 
@@ -24,80 +25,35 @@ std::unique_ptr<Projection> StockProjection::fresh() const { return std::make_un
 Status StockProjection::apply(const EventContext& context) {
   if (context.event == nullptr) return *context.decode_error;
   const shop::EventBodyUnion& event = *context.event;
-  if (context.occurred_at_us() > clock_us_) {
-    clock_us_ = context.occurred_at_us();
-    clock_changed_ = true;
-  }
+  clock_us_ = std::max(clock_us_, context.occurred_at_us());
   if (event.type == shop::EventBody::OrderPlaced) {
     for (const auto& line : event.AsOrderPlaced()->lines) {
-      revenue_[line->sku_id] += line->unit_price * line->quantity - line->discount;
-      changed_.insert(line->sku_id);
+      revenue_->write(line->sku_id) += line->unit_price * line->quantity - line->discount;
     }
-    return ok_status();
-  }
-  if (!StockBook::concerns(event)) return ok_status();
-  if (event.type == shop::EventBody::SupplierRegistered) {
-    changed_.insert("");  // lead times are stored with the SKUs' rows: rewrite them all lazily
-  }
-  const std::string sku = book_->apply(event, context.occurred_at_us());
-  if (!sku.empty()) changed_.insert(sku);
-  if (event.type == shop::EventBody::ReturnReceived) {
-    for (const auto& line : event.AsReturnReceived()->lines) changed_.insert(line->sku_id);
+  } else if (StockBook::concerns(event)) {
+    book_->apply(event, context.occurred_at_us());
   }
   return ok_status();
 }
 
-namespace {
-void put_sku(RowSink& sink, const std::string& sku, const internal::SkuLevels& levels, std::int64_t revenue) {
-  sink.put("sku/" + sku, nlohmann::json{{"levels", levels}, {"revenue", revenue}}.dump());
-}
-}  // namespace
-
+// Rows: book/... (the stock book), revenue/<sku>, clock.
 void StockProjection::take_changed_rows(RowSink& sink) {
-  for (const std::string& sku : changed_) {
-    if (sku.empty()) {
-      for (const auto& [supplier, days] : book_->lead_times()) sink.put("lead/" + supplier, std::to_string(days));
-      continue;
-    }
-    auto levels = book_->skus().find(sku);
-    auto revenue = revenue_.find(sku);
-    put_sku(sink, sku, levels == book_->skus().end() ? internal::SkuLevels{} : levels->second,
-            revenue == revenue_.end() ? 0 : revenue->second);
-  }
-  changed_.clear();
-  if (clock_changed_) sink.put("clock", std::to_string(clock_us_));
-  clock_changed_ = false;
+  book_->flush("book/", sink);
+  revenue_->flush("revenue/", sink);
+  sink.put("clock", std::to_string(clock_us_));
 }
 
 void StockProjection::write_all_rows(RowSink& sink) const {
-  std::set<std::string, std::less<>> skus;
-  for (const auto& [sku, levels] : book_->skus()) skus.insert(sku);
-  for (const auto& [sku, revenue] : revenue_) skus.insert(sku);
-  for (const std::string& sku : skus) {
-    auto levels = book_->skus().find(sku);
-    auto revenue = revenue_.find(sku);
-    put_sku(sink, sku, levels == book_->skus().end() ? internal::SkuLevels{} : levels->second,
-            revenue == revenue_.end() ? 0 : revenue->second);
-  }
-  for (const auto& [supplier, days] : book_->lead_times()) sink.put("lead/" + supplier, std::to_string(days));
+  book_->write_all("book/", sink);
+  revenue_->write_all("revenue/", sink);
   sink.put("clock", std::to_string(clock_us_));
 }
 
 Status StockProjection::load_row(std::string_view key, std::string_view value) {
   return internal::load_guarded(key, [&] {
-    if (key.starts_with("sku/")) {
-      const std::string sku(key.substr(4));
-      const nlohmann::json row = nlohmann::json::parse(value);
-      internal::SkuLevels levels = row.at("levels").get<internal::SkuLevels>();
-      const auto revenue = row.at("revenue").get<std::int64_t>();
-      if (levels.stock.exists || levels.damaged != 0 || !levels.stock.warehouses.empty()) {
-        book_->skus()[sku] = std::move(levels);
-      }
-      if (revenue != 0) revenue_[sku] = revenue;
-      return true;
-    }
-    if (key.starts_with("lead/")) {
-      book_->lead_times()[std::string(key.substr(5))] = std::stoi(std::string(value));
+    if (key.starts_with("book/")) return book_->load(key.substr(5), value);
+    if (key.starts_with("revenue/")) {
+      revenue_->load(key.substr(8), value);
       return true;
     }
     if (key == "clock") {
@@ -128,9 +84,9 @@ std::string abc_class(const std::map<std::string, std::int64_t, std::less<>>& re
 }  // namespace
 
 nlohmann::json StockProjection::figures_json(const std::string& sku_id) const {
-  auto found = book_->skus().find(sku_id);
-  if (found == book_->skus().end() || !found->second.stock.exists) return nullptr;
-  const internal::SkuLevels& levels = found->second;
+  const internal::SkuLevels* found = book_->find(sku_id);
+  if (found == nullptr || !found->stock.exists) return nullptr;
+  const internal::SkuLevels& levels = *found;
   const StockFigures f = book_->figures(levels, clock_us_);
   nlohmann::json warehouses = nlohmann::json::object();
   for (const auto& [id, w] : levels.stock.warehouses) {
@@ -157,7 +113,7 @@ nlohmann::json StockProjection::figures_json(const std::string& sku_id) const {
       {"alert_threshold", f.alert_threshold},
       {"status", f.status},
       {"reorder_suggestion", f.reorder_suggestion},
-      {"abc_class", abc_class(revenue_, sku_id)},
+      {"abc_class", abc_class(revenue_->rows(), sku_id)},
       {"warehouses", std::move(warehouses)},
   };
   out["days_of_cover"] = f.days_of_cover < 0 ? nlohmann::json(nullptr) : nlohmann::json(std::round(f.days_of_cover * 100) / 100);

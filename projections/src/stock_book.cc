@@ -15,6 +15,8 @@ namespace spine::projections::internal {
 
 using shop::EventBody;
 
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SupplierTerms, lead_time_days, ship_within_hours)
+
 void to_json(nlohmann::json& j, const SkuLevels& levels) {
   nlohmann::json sales = nlohmann::json::object();
   for (const auto& [day, units] : levels.shipped_by_day) sales[std::to_string(day)] = units;
@@ -67,25 +69,25 @@ const std::string* stock_sku(const shop::EventBodyUnion& event) {
 }
 }  // namespace
 
-std::string StockBook::apply(const shop::EventBodyUnion& event, std::int64_t occurred_at_us) {
+std::vector<std::string> StockBook::apply(const shop::EventBodyUnion& event, std::int64_t occurred_at_us) {
   if (event.type == EventBody::SupplierRegistered) {
     const auto& e = *event.AsSupplierRegistered();
-    lead_times_[e.supplier_id] = e.lead_time_days;
-    return "";
+    suppliers_.write(e.supplier_id) = SupplierTerms{e.lead_time_days, e.ship_within_hours > 0 ? e.ship_within_hours : 48};
+    return {};
   }
   if (event.type == EventBody::ReturnReceived) {
     const auto& e = *event.AsReturnReceived();
-    if (e.condition != shop::ReturnCondition::Damaged) return "";
-    std::string last;
+    if (e.condition != shop::ReturnCondition::Damaged) return {};
+    std::vector<std::string> changed;
     for (const auto& line : e.lines) {
-      skus_[line->sku_id].damaged += line->quantity;
-      last = line->sku_id;
+      skus_.write(line->sku_id).damaged += line->quantity;
+      changed.push_back(line->sku_id);
     }
-    return last;
+    return changed;
   }
   const std::string* sku = stock_sku(event);
-  if (sku == nullptr) return "";
-  SkuLevels& levels = skus_[*sku];
+  if (sku == nullptr) return {};
+  SkuLevels& levels = skus_.write(*sku);
   domain::AggregateState state = std::move(levels.stock);
   domain::evolve(state, event);
   levels.stock = std::move(std::get<domain::StockState>(state));
@@ -96,13 +98,39 @@ std::string StockBook::apply(const shop::EventBodyUnion& event, std::int64_t occ
       levels.shipped_by_day.erase(levels.shipped_by_day.begin());
     }
   }
-  return *sku;
+  return {*sku};
 }
 
 std::int32_t StockBook::lead_time_days(const std::string& supplier_id) const {
-  auto it = lead_times_.find(supplier_id);
-  const std::int32_t days = it == lead_times_.end() || it->second <= 0 ? default_lead_time_days_ : it->second;
+  const SupplierTerms* terms = suppliers_.find(supplier_id);
+  const std::int32_t days = terms == nullptr || terms->lead_time_days <= 0 ? default_lead_time_days_ : terms->lead_time_days;
   return std::clamp<std::int32_t>(days, 1, kSalesDaysKept);
+}
+
+std::int32_t StockBook::ship_within_hours(const std::string& supplier_id) const {
+  const SupplierTerms* terms = suppliers_.find(supplier_id);
+  return terms == nullptr ? 48 : terms->ship_within_hours;
+}
+
+void StockBook::flush(const std::string& prefix, RowSink& sink) {
+  skus_.flush(prefix + "sku/", sink);
+  suppliers_.flush(prefix + "supplier/", sink);
+}
+
+void StockBook::write_all(const std::string& prefix, RowSink& sink) const {
+  skus_.write_all(prefix + "sku/", sink);
+  suppliers_.write_all(prefix + "supplier/", sink);
+}
+
+bool StockBook::load(std::string_view key, std::string_view value) {
+  if (key.starts_with("sku/")) {
+    skus_.load(key.substr(4), value);
+  } else if (key.starts_with("supplier/")) {
+    suppliers_.load(key.substr(9), value);
+  } else {
+    return false;
+  }
+  return true;
 }
 
 StockFigures StockBook::figures(const SkuLevels& levels, std::int64_t now_us) const {

@@ -2,17 +2,20 @@
 // domain's own evolve (so the projection and the command side can never
 // disagree on what "on hand" means), plus what the read models add: shipped
 // units per local day (sales), units written off as damaged on return, and
-// the supplier lead times for safety stock. The stock, alerts and KPI
-// projections each own one.
+// each supplier's terms (lead time for safety stock, agreed ship hours). The
+// stock, alerts and KPI projections each own one; its rows ("sku/<id>",
+// "supplier/<id>") are written under the owner's prefix.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "calendar.h"
+#include "rows.h"
 #include "spine/domain/config.h"
 #include "spine/domain/state.h"
 #include "spine/projections/projection.h"
@@ -38,6 +41,11 @@ struct StockFigures {
   std::int64_t sellable() const { return available + (dropship ? supplier_available : 0); }
 };
 
+struct SupplierTerms {
+  std::int32_t lead_time_days = 0;      // 0: the default lead time
+  std::int32_t ship_within_hours = 48;
+};
+
 void to_json(nlohmann::json& j, const SkuLevels& levels);
 void from_json(const nlohmann::json& j, SkuLevels& levels);
 
@@ -49,27 +57,30 @@ class StockBook {
   // True if `event` concerns stock (the stock streams, supplier terms,
   // damaged returns).
   static bool concerns(const shop::EventBodyUnion& event);
-  // Folds one event in; returns the SKU it changed ("" if none). Supplier
-  // registrations only update lead times (returned as "").
-  std::string apply(const shop::EventBodyUnion& event, std::int64_t occurred_at_us);
+  // Folds one event in; returns the SKUs it changed (none for a supplier
+  // registration, which only updates the supplier's terms).
+  std::vector<std::string> apply(const shop::EventBodyUnion& event, std::int64_t occurred_at_us);
 
   // Figures of one SKU as at `now_us` (sales windows end at now's local day).
   StockFigures figures(const SkuLevels& levels, std::int64_t now_us) const;
   std::int32_t lead_time_days(const std::string& supplier_id) const;
+  std::int32_t ship_within_hours(const std::string& supplier_id) const;
 
-  std::map<std::string, SkuLevels, std::less<>>& skus() { return skus_; }
-  const std::map<std::string, SkuLevels, std::less<>>& skus() const { return skus_; }
-  std::map<std::string, std::int32_t>& lead_times() { return lead_times_; }
-  const std::map<std::string, std::int32_t>& lead_times() const { return lead_times_; }
-  const Calendar& calendar() const { return calendar_; }
-  const domain::RuleThresholds& rules() const { return rules_; }
+  const SkuLevels* find(std::string_view sku_id) const { return skus_.find(sku_id); }
+  const std::map<std::string, SkuLevels, std::less<>>& skus() const { return skus_.rows(); }
+
+  // Rows, under `prefix` (see TrackedTable).
+  void flush(const std::string& prefix, RowSink& sink);
+  void write_all(const std::string& prefix, RowSink& sink) const;
+  // Loads a row whose key (without the owner's prefix) is ours; false if not.
+  bool load(std::string_view key, std::string_view value);
 
  private:
   Calendar calendar_;
   domain::RuleThresholds rules_;
   std::int32_t default_lead_time_days_;
-  std::map<std::string, SkuLevels, std::less<>> skus_;
-  std::map<std::string, std::int32_t> lead_times_;  // supplier id -> days
+  TrackedTable<SkuLevels> skus_;
+  TrackedTable<SupplierTerms> suppliers_;
 };
 
 }  // namespace spine::projections::internal

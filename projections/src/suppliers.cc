@@ -12,10 +12,12 @@ namespace spine::projections {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SupplierRecord, name, ship_within_hours, forwards, shipped, shipped_in_time,
                                    ship_time_sum_us, open, shipped_units, returned_units)
 
-SupplierRecord& SupplierProjection::supplier(const std::string& id) {
-  changed_.insert(id);
-  return suppliers_[id];
-}
+SupplierProjection::SupplierProjection(const domain::Config& config)
+    : config_(config),
+      suppliers_(std::make_unique<internal::TrackedTable<SupplierRecord>>()),
+      sku_supplier_(std::make_unique<internal::TrackedTable<std::string>>()) {}
+
+SupplierProjection::~SupplierProjection() = default;
 
 Status SupplierProjection::apply(const EventContext& context) {
   if (context.event == nullptr) return *context.decode_error;
@@ -25,22 +27,19 @@ Status SupplierProjection::apply(const EventContext& context) {
   switch (event.type) {
     case shop::EventBody::SupplierRegistered: {
       const auto& e = *event.AsSupplierRegistered();
-      SupplierRecord& s = supplier(e.supplier_id);
+      SupplierRecord& s = suppliers_->write(e.supplier_id);
       s.name = e.name;
       s.ship_within_hours = e.ship_within_hours > 0 ? e.ship_within_hours : 48;
       break;
     }
     case shop::EventBody::SkuListed: {
       const auto& e = *event.AsSkuListed();
-      if (!e.supplier_id.empty()) {
-        sku_supplier_[e.sku_id] = e.supplier_id;
-        changed_skus_.insert(e.sku_id);
-      }
+      if (!e.supplier_id.empty()) sku_supplier_->write(e.sku_id) = e.supplier_id;
       break;
     }
     case shop::EventBody::DropshipForwarded: {
       const auto& e = *event.AsDropshipForwarded();
-      SupplierRecord& s = supplier(e.supplier_id);
+      SupplierRecord& s = suppliers_->write(e.supplier_id);
       ++s.forwards;
       s.open[e.order_id] = at;
       break;
@@ -48,7 +47,7 @@ Status SupplierProjection::apply(const EventContext& context) {
     case shop::EventBody::OrderShipped: {
       const auto& e = *event.AsOrderShipped();
       if (e.kind != shop::SourceKind::Supplier) break;
-      SupplierRecord& s = supplier(e.source_id);
+      SupplierRecord& s = suppliers_->write(e.source_id);
       auto open = s.open.find(e.order_id);
       if (open == s.open.end()) break;  // shipped without a forward: nothing to time
       const std::int64_t took = at - open->second;
@@ -60,14 +59,14 @@ Status SupplierProjection::apply(const EventContext& context) {
     }
     case shop::EventBody::StockShipped: {
       const auto& e = *event.AsStockShipped();
-      auto owner = sku_supplier_.find(e.sku_id);
-      if (owner != sku_supplier_.end()) supplier(owner->second).shipped_units += e.quantity;
+      if (const std::string* owner = sku_supplier_->find(e.sku_id)) suppliers_->write(*owner).shipped_units += e.quantity;
       break;
     }
     case shop::EventBody::ReturnReceived: {
       for (const auto& line : event.AsReturnReceived()->lines) {
-        auto owner = sku_supplier_.find(line->sku_id);
-        if (owner != sku_supplier_.end()) supplier(owner->second).returned_units += line->quantity;
+        if (const std::string* owner = sku_supplier_->find(line->sku_id)) {
+          suppliers_->write(*owner).returned_units += line->quantity;
+        }
       }
       break;
     }
@@ -77,27 +76,25 @@ Status SupplierProjection::apply(const EventContext& context) {
 }
 
 void SupplierProjection::take_changed_rows(RowSink& sink) {
-  for (const std::string& id : changed_) sink.put("sup/" + id, nlohmann::json(suppliers_.at(id)).dump());
-  for (const std::string& sku : changed_skus_) sink.put("sku/" + sku, sku_supplier_.at(sku));
-  changed_.clear();
-  changed_skus_.clear();
+  suppliers_->flush("sup/", sink);
+  sku_supplier_->flush("sku/", sink);
   sink.put("clock", std::to_string(clock_us_));
 }
 
 void SupplierProjection::write_all_rows(RowSink& sink) const {
-  for (const auto& [id, s] : suppliers_) sink.put("sup/" + id, nlohmann::json(s).dump());
-  for (const auto& [sku, id] : sku_supplier_) sink.put("sku/" + sku, id);
+  suppliers_->write_all("sup/", sink);
+  sku_supplier_->write_all("sku/", sink);
   sink.put("clock", std::to_string(clock_us_));
 }
 
 Status SupplierProjection::load_row(std::string_view key, std::string_view value) {
   return internal::load_guarded(key, [&] {
     if (key.starts_with("sup/")) {
-      suppliers_[std::string(key.substr(4))] = nlohmann::json::parse(value).get<SupplierRecord>();
+      suppliers_->load(key.substr(4), value);
       return true;
     }
     if (key.starts_with("sku/")) {
-      sku_supplier_[std::string(key.substr(4))] = std::string(value);
+      sku_supplier_->load(key.substr(4), value);
       return true;
     }
     if (key == "clock") {
@@ -109,9 +106,9 @@ Status SupplierProjection::load_row(std::string_view key, std::string_view value
 }
 
 nlohmann::json SupplierProjection::performance(std::string_view supplier_id) const {
-  auto found = suppliers_.find(supplier_id);
-  if (found == suppliers_.end()) return nullptr;
-  const SupplierRecord& s = found->second;
+  const SupplierRecord* found = suppliers_->find(supplier_id);
+  if (found == nullptr) return nullptr;
+  const SupplierRecord& s = *found;
   const std::int64_t allowed = std::int64_t{s.ship_within_hours} * internal::kMicrosPerHour;
   std::int64_t overdue = 0;
   for (const auto& [order, forwarded_at] : s.open) {
@@ -147,7 +144,7 @@ nlohmann::json SupplierProjection::performance(std::string_view supplier_id) con
 
 nlohmann::json SupplierProjection::list() const {
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& [id, s] : suppliers_) out.push_back(performance(id));
+  for (const auto& [id, s] : suppliers_->rows()) out.push_back(performance(id));
   return out;
 }
 

@@ -1,10 +1,9 @@
 #include "spine/projections/timelines.h"
 
-#include <cinttypes>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "calendar.h"
+#include "rows.h"
 #include "spine/domain/event_json.h"
 #include "spine/eventstore/event_store.h"
 #include "spine/projections/runner.h"
@@ -23,12 +22,6 @@ char kind_letter(TimelineKind kind) {
     case TimelineKind::kSupplier: return 's';
   }
   return '?';
-}
-
-std::string hex16(std::uint64_t position) {
-  char text[17];
-  std::snprintf(text, sizeof text, "%016" PRIx64, position);
-  return text;
 }
 
 std::string_view stream_entity(std::string_view stream, std::string_view family) {
@@ -77,7 +70,7 @@ std::vector<std::pair<TimelineKind, std::string>> timeline_memberships(const sto
 
 Status TimelineProjection::apply(const EventContext& context) {
   // An undecodable payload still belongs to its stream's and actor's timelines.
-  const std::string position = hex16(context.position());
+  const std::string position = internal::position_key(context.position());
   for (const auto& [kind, id] : timeline_memberships(context.record, context.event)) {
     std::string key(1, kind_letter(kind));
     key.append("/").append(id).append("/").append(position);

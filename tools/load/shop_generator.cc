@@ -1,6 +1,8 @@
 #include "shop_generator.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <functional>
 #include <queue>
 #include <random>
@@ -500,13 +502,12 @@ class Generator {
   }
 
   Status daily_marketing() {
-    const std::int64_t local_day = (now_ + 8 * kHour) / kDay;
-    const std::int64_t z = local_day + 719468, era = z / 146097, doe = z - era * 146097;
-    const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const std::int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
-    const std::int64_t y = yoe + era * 400 + (m <= 2);
+    // The shop's local day (+08:00) as "YYYY-MM-DD".
+    const std::chrono::year_month_day date{std::chrono::floor<std::chrono::days>(
+        std::chrono::sys_time<std::chrono::microseconds>{std::chrono::microseconds{now_ + 8 * kHour}})};
     char day_text[48];
-    std::snprintf(day_text, sizeof day_text, "%04d-%02d-%02d", static_cast<int>(y), static_cast<int>(m), static_cast<int>(d));
+    std::snprintf(day_text, sizeof day_text, "%04d-%02u-%02u", static_cast<int>(date.year()),
+                  static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
     for (std::size_t i = 0; i < skus_.size(); i += 3) {
       const Sku& sku = skus_[i];
       shop::RecordSpendT spend;

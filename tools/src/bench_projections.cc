@@ -5,8 +5,9 @@
 #include <fmt/core.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <chrono>
-#include <map>
 #include <mutex>
 #include <thread>
 
@@ -52,6 +53,77 @@ std::vector<Command> commands_of(const store::EventStore& log, std::uint64_t lim
   });
   if (!s.ok()) throw std::runtime_error(s.error().to_string());
   return out;
+}
+
+struct LiveLag {
+  std::uint64_t events = 0;
+  double seconds = 0;
+  std::vector<double> lags_ms;  // sorted
+};
+
+// The commands appended again, durably, at a steady rate by `appenders`
+// threads into a fresh store while a runner follows it live; a watcher
+// times each acknowledged append until the runner has applied and written it.
+LiveLag measure_live_lag(const std::vector<Command>& commands, const BenchProjectionsArgs& args, BenchDirs& dirs) {
+  auto log = store::EventStore::open(dirs.fresh("live").string());
+  if (!log) throw std::runtime_error(log.error().to_string());
+  auto runner = projections::ProjectionRunner::open(**log, dirs.fresh("live-projections").string(),
+                                                    projections::make_read_models(domain::default_config()));
+  if (!runner) throw std::runtime_error(runner.error().to_string());
+  (*runner)->start();
+
+  std::mutex acked_mutex;
+  std::condition_variable acked_cv;
+  std::deque<std::pair<std::uint64_t, Clock::time_point>> acked;  // position, acknowledged at
+  bool appending = true;
+  LiveLag result;
+  std::thread watcher([&] {
+    std::unique_lock lock(acked_mutex);
+    while (true) {
+      acked_cv.wait(lock, [&] { return !acked.empty() || !appending; });
+      if (acked.empty()) return;
+      const auto [position, at] = acked.front();
+      acked.pop_front();
+      lock.unlock();
+      (*runner)->wait_for(position, std::chrono::seconds(30));
+      result.lags_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - at).count());
+      lock.lock();
+    }
+  });
+
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::uint64_t> appended_events{0};
+  const auto start = Clock::now();
+  std::vector<std::thread> appenders;
+  for (int t = 0; t < args.appenders; ++t) {
+    appenders.emplace_back([&] {
+      while (true) {
+        const std::size_t i = next.fetch_add(1);
+        if (i >= commands.size()) return;
+        // Paced: command i is due when the events before it fill the rate.
+        const double wait = static_cast<double>(appended_events.load()) / args.rate - seconds_since(start);
+        if (wait > 0) std::this_thread::sleep_for(std::chrono::duration<double>(wait));
+        appended_events += commands[i].request.events.size();
+        auto appended = (*log)->append(commands[i].request);
+        if (!appended) continue;
+        std::lock_guard lock(acked_mutex);
+        acked.emplace_back(appended->last_position, Clock::now());
+        acked_cv.notify_one();
+      }
+    });
+  }
+  for (std::thread& t : appenders) t.join();
+  result.seconds = seconds_since(start);
+  result.events = (*log)->head().position;
+  {
+    std::lock_guard lock(acked_mutex);
+    appending = false;
+  }
+  acked_cv.notify_one();
+  watcher.join();
+  (*runner)->stop();
+  std::sort(result.lags_ms.begin(), result.lags_ms.end());
+  return result;
 }
 
 }  // namespace
@@ -111,76 +183,13 @@ int run_bench_projections(const BenchProjectionsArgs& args) {
     fmt::print("{:<58} {:>12.0f} {:>12.0f} {:>7.3f} {:>7}\n", "  of which apply only, in memory (events/s)", median(memory_runs),
                raw, median(memory_runs) / raw, "-");
 
-    // Live lag: the generated commands appended again, durably, at a steady
-    // rate by `appenders` threads; a watcher times each acknowledged append
-    // until the runner (following live) has applied and written it.
     const std::vector<Command> commands = commands_of(log, static_cast<std::uint64_t>(args.rate * args.lag_seconds));
-    std::vector<double> lags;
-    std::vector<std::thread> appenders;
-    std::atomic<std::size_t> next{0};
-    std::atomic<std::uint64_t> appended_events{0};
-    auto watch_store = store::EventStore::open(dirs.fresh("watch").string());
-    if (!watch_store) throw std::runtime_error(watch_store.error().to_string());
-    auto watched = projections::ProjectionRunner::open(**watch_store, dirs.fresh("watch-projections").string(),
-                                                       projections::make_read_models(domain::default_config()));
-    if (!watched) throw std::runtime_error(watched.error().to_string());
-    (*watched)->start();
-    std::mutex queue_mutex;
-    std::vector<std::pair<std::uint64_t, Clock::time_point>> pending;
-    std::atomic<bool> done{false};
-    std::thread watcher([&] {
-      std::size_t seen = 0;
-      while (true) {
-        std::vector<std::pair<std::uint64_t, Clock::time_point>> batch;
-        {
-          std::lock_guard lock(queue_mutex);
-          if (seen < pending.size()) batch.assign(pending.begin() + static_cast<std::ptrdiff_t>(seen), pending.end());
-        }
-        if (batch.empty()) {
-          if (done.load()) return;
-          std::this_thread::sleep_for(std::chrono::microseconds(200));
-          continue;
-        }
-        std::sort(batch.begin(), batch.end());
-        for (const auto& [position, at] : batch) {
-          (*watched)->wait_for(position, std::chrono::seconds(30));
-          lags.push_back(std::chrono::duration<double, std::milli>(Clock::now() - at).count());
-        }
-        seen += batch.size();
-      }
-    });
-    next = 0;
-    appended_events = 0;
-    const auto watch_start = Clock::now();
-    appenders.clear();
-    for (int t = 0; t < args.appenders; ++t) {
-      appenders.emplace_back([&] {
-        while (true) {
-          const std::size_t i = next.fetch_add(1);
-          if (i >= commands.size()) return;
-          const double due = static_cast<double>(appended_events.load()) / args.rate;
-          const double wait = due - seconds_since(watch_start);
-          if (wait > 0) std::this_thread::sleep_for(std::chrono::duration<double>(wait));
-          appended_events += commands[i].request.events.size();
-          auto result = (*watch_store)->append(commands[i].request);
-          if (!result) continue;
-          std::lock_guard lock(queue_mutex);
-          pending.emplace_back(result->last_position, Clock::now());
-        }
-      });
-    }
-    for (std::thread& t : appenders) t.join();
-    const double watched_seconds = seconds_since(watch_start);
-    (*watched)->wait_for((*watch_store)->head().position, std::chrono::seconds(60));
-    done = true;
-    watcher.join();
-    (*watched)->stop();
-    std::sort(lags.begin(), lags.end());
-    const std::uint64_t head = (*watch_store)->head().position;
-    fmt::print("live: {} events appended durably in {:.1f} s ({:.0f} events/s, asked {}), {} appenders\n", head,
-               watched_seconds, static_cast<double>(head) / watched_seconds, args.rate, args.appenders);
+    const LiveLag live = measure_live_lag(commands, args, dirs);
+    fmt::print("live: {} events appended durably in {:.1f} s ({:.0f} events/s, asked {}), {} appenders\n", live.events,
+               live.seconds, static_cast<double>(live.events) / live.seconds, args.rate, args.appenders);
     fmt::print("live lag, append acknowledged to visible (ms): p50 {:.2f}  p99 {:.2f}  max {:.2f}  ({} appends)\n",
-               percentile(lags, 0.5), percentile(lags, 0.99), lags.empty() ? 0.0 : lags.back(), lags.size());
+               percentile(live.lags_ms, 0.5), percentile(live.lags_ms, 0.99),
+               live.lags_ms.empty() ? 0.0 : live.lags_ms.back(), live.lags_ms.size());
     if (args.check && rebuild / raw < 0.25) return kExitBelowTarget;
   } catch (const std::exception& error) {
     fmt::print(stderr, "error: {}\n", error.what());

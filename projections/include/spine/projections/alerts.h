@@ -10,7 +10,6 @@
 #pragma once
 
 #include <deque>
-#include <map>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <set>
@@ -20,7 +19,10 @@
 
 namespace spine::projections {
 
-namespace internal { class StockBook; }
+namespace internal {
+class StockBook;
+template <typename Row> class TrackedTable;
+}
 
 struct Alert {
   std::string kind, subject, detail;
@@ -55,20 +57,19 @@ class AlertProjection final : public Projection {
   void disarm(const std::string& kind, const std::string& subject);
   void check_stock(const std::string& sku, const EventContext& context);
   void check_roi(const std::string& sku, const EventContext& context);
-  void put_row(RowSink& sink, const std::string& key) const;
 
   domain::Config config_;
   ReadModelOptions options_;
+  // State, each table stored as rows under its own prefix (see take_changed_rows).
   std::unique_ptr<internal::StockBook> book_;
-  std::map<std::string, std::int32_t> ship_hours_;                   // supplier -> agreed hours
-  std::map<std::string, std::int64_t, std::less<>> deadlines_;       // "kind/subject" -> deadline
-  std::set<std::pair<std::int64_t, std::string>> due_;               // (deadline, "kind/subject")
-  std::map<std::string, std::deque<std::int64_t>, std::less<>> actor_changes_;  // price changes in the window
-  std::map<std::string, RoiFigures, std::less<>> roi_;               // by SKU
-  std::map<std::string, std::vector<std::pair<std::string, std::int64_t>>, std::less<>> orders_;  // lines: sku, value
-  std::map<std::string, std::string, std::less<>> active_;           // "kind/subject" -> alert key
-  std::map<std::string, Alert, std::less<>> alerts_;                 // by alert key
-  std::set<std::string> changed_;                                    // row keys
+  template <typename Row> using Table = std::unique_ptr<internal::TrackedTable<Row>>;
+  Table<Alert> alerts_;                              // "kind/subject/position" -> alert
+  Table<std::string> active_;                        // "kind/subject" -> its alert's key
+  Table<std::int64_t> deadlines_;                    // "kind/subject" -> deadline (armed)
+  std::set<std::pair<std::int64_t, std::string>> due_;  // (deadline, "kind/subject"): derived from deadlines_
+  Table<std::deque<std::int64_t>> actor_changes_;    // an actor's price changes in the window
+  Table<RoiFigures> roi_;                            // by SKU
+  Table<std::vector<std::pair<std::string, std::int64_t>>> orders_;  // order -> lines (sku, value)
   std::int64_t clock_us_ = 0;
 };
 

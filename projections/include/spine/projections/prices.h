@@ -4,14 +4,18 @@
 // least `promo_min_sales` units have shipped).
 #pragma once
 
-#include <map>
 #include <nlohmann/json_fwd.hpp>
-#include <set>
+#include <memory>
+#include <vector>
 #include <string>
 
 #include "spine/projections/read_models.h"
 
 namespace spine::projections {
+
+namespace internal {
+template <typename Row> class TrackedTable;
+}
 
 struct PricePoint {
   std::uint64_t position = 0;
@@ -30,7 +34,8 @@ struct SkuPrices {
 
 class PriceProjection final : public Projection {
  public:
-  explicit PriceProjection(const domain::Config& config) : config_(config) {}
+  explicit PriceProjection(const domain::Config& config);
+  ~PriceProjection() override;
   std::string_view name() const override { return "prices"; }
   std::uint32_t version() const override { return 1; }
   Status apply(const EventContext& context) override;
@@ -46,8 +51,7 @@ class PriceProjection final : public Projection {
 
  private:
   domain::Config config_;
-  std::map<std::string, SkuPrices, std::less<>> skus_;
-  std::set<std::string> changed_;
+  std::unique_ptr<internal::TrackedTable<SkuPrices>> skus_;
   std::int64_t clock_us_ = 0;
 };
 

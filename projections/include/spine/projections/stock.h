@@ -4,10 +4,8 @@
 // alert threshold, status, days of cover, reorder suggestion, ABC class.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
-#include <set>
 #include <string>
 #include <string_view>
 
@@ -15,7 +13,10 @@
 
 namespace spine::projections {
 
-namespace internal { class StockBook; }
+namespace internal {
+class StockBook;
+template <typename Row> class TrackedTable;
+}
 
 class StockProjection final : public Projection {
  public:
@@ -43,10 +44,8 @@ class StockProjection final : public Projection {
   domain::Config config_;
   ReadModelOptions options_;
   std::unique_ptr<internal::StockBook> book_;
-  std::map<std::string, std::int64_t, std::less<>> revenue_;  // placed line value per SKU (ABC class)
-  std::set<std::string, std::less<>> changed_;
+  std::unique_ptr<internal::TrackedTable<std::int64_t>> revenue_;  // placed line value per SKU (ABC class)
   std::int64_t clock_us_ = 0;
-  bool clock_changed_ = false;
 };
 
 }  // namespace spine::projections

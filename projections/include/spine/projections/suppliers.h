@@ -5,12 +5,16 @@
 
 #include <map>
 #include <nlohmann/json_fwd.hpp>
-#include <set>
+#include <memory>
 #include <string>
 
 #include "spine/projections/read_models.h"
 
 namespace spine::projections {
+
+namespace internal {
+template <typename Row> class TrackedTable;
+}
 
 struct SupplierRecord {
   std::string name;
@@ -22,7 +26,8 @@ struct SupplierRecord {
 
 class SupplierProjection final : public Projection {
  public:
-  explicit SupplierProjection(const domain::Config& config) : config_(config) {}
+  explicit SupplierProjection(const domain::Config& config);
+  ~SupplierProjection() override;
   std::string_view name() const override { return "suppliers"; }
   std::uint32_t version() const override { return 1; }
   Status apply(const EventContext& context) override;
@@ -39,11 +44,9 @@ class SupplierProjection final : public Projection {
   std::int64_t clock_us() const { return clock_us_; }
 
  private:
-  SupplierRecord& supplier(const std::string& id);
   domain::Config config_;
-  std::map<std::string, SupplierRecord, std::less<>> suppliers_;
-  std::map<std::string, std::string, std::less<>> sku_supplier_;
-  std::set<std::string> changed_, changed_skus_;
+  std::unique_ptr<internal::TrackedTable<SupplierRecord>> suppliers_;
+  std::unique_ptr<internal::TrackedTable<std::string>> sku_supplier_;  // dropship SKU -> its supplier
   std::int64_t clock_us_ = 0;
 };
 
