@@ -16,34 +16,13 @@
 #include "spine/kafka/embedded_cluster.h"
 #include "spine/kafka/topics.h"
 #include "support/kafka_support.h"
+#include "support/process.h"
 #include "support/test_support.h"
 
 namespace spine::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Starts `argv` with stdout and stderr to files; returns the pid.
-pid_t spawn(const std::vector<std::string>& argv, const std::string& out_path, const std::string& err_path) {
-  const pid_t child = fork();
-  if (child == 0) {
-    freopen(out_path.c_str(), "w", stdout);
-    freopen(err_path.c_str(), "w", stderr);
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  return child;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::string run_capture(const std::string& command) {
   std::string out;
@@ -84,7 +63,8 @@ struct ServeProcess {
 
 void start_serve(const std::vector<std::string>& arguments, const std::string& out, const std::string& err,
                  ServeProcess& serve) {
-  std::vector<std::string> argv{SPINE_BINARY, "serve"};
+  // Any free HTTP port: tests run in parallel.
+  std::vector<std::string> argv{SPINE_BINARY, "serve", "--http", "127.0.0.1:0"};
   argv.insert(argv.end(), arguments.begin(), arguments.end());
   serve.out = out;
   serve.err = err;

@@ -14,6 +14,7 @@ enum ExitCode : int {
   kExitUsage = 2,          // bad flags (CLI11 prints the reason)
   kExitIoError = 3,        // the store could not be opened or read
   kExitBelowTarget = 4,    // bench --check: a ratio fell below its target
+  kExitNotFound = 5,       // token revoke: no such live token
 };
 
 struct VerifyArgs {
@@ -65,6 +66,13 @@ struct ServeArgs {
   std::string metrics_file;         // Prometheus text, rewritten every status interval
   bool create_topics = true;        // with --kafka HOST:PORT: create missing topics
   std::string projections_dir;      // empty: <data>/projections
+  std::string http = "127.0.0.1:8080";  // ADDRESS:PORT (port 0: any free port), or "off"
+  std::string token_file;           // empty: <data>/tokens.ndjson
+  int http_read_timeout_ms = 10'000;
+  int http_idle_timeout_ms = 60'000;
+  int http_max_connections = 4096;
+  std::size_t http_max_body_bytes = 1 << 20;
+  int http_workers = 64;
 };
 int run_serve(const ServeArgs& args);
 
@@ -131,5 +139,18 @@ struct BenchProjectionsArgs {
   bool check = false;              // exit 4 below 0.25x the raw scan
 };
 int run_bench_projections(const BenchProjectionsArgs& args);
+
+struct TokenArgs {
+  std::string data_dir;    // the token file is <data>/tokens.ndjson ...
+  std::string token_file;  // ... unless given
+  std::string role, name;  // create
+  std::string id_or_name;  // revoke
+  bool json = false;
+};
+int run_token_create(const TokenArgs& args);
+int run_token_revoke(const TokenArgs& args);
+int run_token_list(const TokenArgs& args);
+// The token file of a store directory.
+std::string token_file_of(const std::string& data_dir, const std::string& explicit_file);
 
 }  // namespace spine::cli

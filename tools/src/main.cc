@@ -1,6 +1,8 @@
 // `spine`: the command line of the Spine event log (docs/api.md).
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+
 #include "commands.h"
 
 int main(int argc, char** argv) {
@@ -62,6 +64,19 @@ int main(int argc, char** argv) {
   serve_cmd->add_flag("!--no-create-topics", serve.create_topics,
                       "With --kafka HOST:PORT: do not create missing topics (they must exist)");
   serve_cmd->add_option("--projections", serve.projections_dir, "Projection database (default: <data>/projections)");
+  serve_cmd->add_option("--http", serve.http, "HTTP API address ADDRESS:PORT (port 0: any free port), or off")
+      ->capture_default_str();
+  serve_cmd->add_option("--token-file", serve.token_file, "Bearer tokens (default: <data>/tokens.ndjson)");
+  serve_cmd->add_option("--http-read-timeout-ms", serve.http_read_timeout_ms, "Time to receive one whole request")
+      ->capture_default_str()->check(CLI::Range(10, 3'600'000));
+  serve_cmd->add_option("--http-idle-timeout-ms", serve.http_idle_timeout_ms, "Keep-alive idle time between requests")
+      ->capture_default_str()->check(CLI::Range(10, 3'600'000));
+  serve_cmd->add_option("--http-max-connections", serve.http_max_connections, "Open connections at most")
+      ->capture_default_str()->check(CLI::Range(1, 1'000'000));
+  serve_cmd->add_option("--http-max-body-bytes", serve.http_max_body_bytes, "Request body size at most")
+      ->capture_default_str()->check(CLI::Range(1024, 64 << 20));
+  serve_cmd->add_option("--http-workers", serve.http_workers, "Threads for commands and waiting queries")
+      ->capture_default_str()->check(CLI::Range(1, 1024));
   serve_cmd->add_option("--metrics-file", serve.metrics_file,
                         "Write Prometheus metrics (relay lag, log head, commands) to this file");
 
@@ -127,6 +142,22 @@ int main(int argc, char** argv) {
   stats_cmd->add_option("--data", stats_args.data_dir, "Store directory (stopped)")->required();
   stats_cmd->add_flag("--json", stats_args.json, "Print one JSON object");
 
+  spine::cli::TokenArgs token;
+  auto* token_cmd = app.add_subcommand("token", "Bearer tokens of the HTTP API (one per person or integration)");
+  token_cmd->require_subcommand(1);
+  auto* token_create = token_cmd->add_subcommand("create", "Create a token and print it once (only its hash is kept)");
+  auto* token_revoke = token_cmd->add_subcommand("revoke", "Revoke a token by id, or every live token of a name");
+  auto* token_list = token_cmd->add_subcommand("list", "List tokens (ids, names, roles; never the secrets)");
+  for (auto* sub : {token_create, token_revoke, token_list}) {
+    sub->add_option("--data", token.data_dir, "Store directory (its tokens.ndjson)");
+    sub->add_option("--token-file", token.token_file, "The token file instead");
+    sub->add_flag("--json", token.json, "Print JSON");
+  }
+  token_create->add_option("--role", token.role, "admin, operations, customer_service, warehouse, finance, auditor, supplier, storefront")
+      ->required();
+  token_create->add_option("--name", token.name, "The person or integration (a supplier: its supplier id)")->required();
+  token_revoke->add_option("id_or_name", token.id_or_name, "Token id (tok_...) or name")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -135,6 +166,15 @@ int main(int argc, char** argv) {
   }
   if (*verify_cmd) {
     return verify.file.empty() ? spine::cli::run_verify(verify) : spine::cli::run_verify_file(verify.file, verify.json);
+  }
+  if (*token_cmd) {
+    if (token.data_dir.empty() && token.token_file.empty()) {
+      std::fprintf(stderr, "error: give --data DIR or --token-file FILE\n");
+      return spine::cli::kExitUsage;
+    }
+    if (*token_create) return spine::cli::run_token_create(token);
+    if (*token_revoke) return spine::cli::run_token_revoke(token);
+    return spine::cli::run_token_list(token);
   }
   if (*export_cmd) return spine::cli::run_export(export_args);
   if (*import_cmd) return spine::cli::run_import(import_args);

@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <mutex>
 #include <fstream>
 #include <thread>
 #include <sstream>
@@ -13,7 +14,10 @@
 #include "commands.h"
 #include "sample_shop.h"
 #include "serve_metrics.h"
+#include <sys/resource.h>
+
 #include "spine/commands/command_handler.h"
+#include "spine/http/api.h"
 #include "spine/kafka/embedded_cluster.h"
 #include "spine/kafka/relay.h"
 #include "spine/projections/read_models.h"
@@ -32,6 +36,48 @@ Result<domain::Config> load_config(const std::string& path) {
   return domain::parse_config(text.str(), path);
 }
 
+// Many keep-alive connections need many descriptors: raise the soft limit to the hard one.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+Result<http::HttpServerOptions> http_options(const ServeArgs& args) {
+  http::HttpServerOptions options;
+  const std::size_t colon = args.http.rfind(':');
+  if (colon == std::string::npos) return Error{"invalid_argument", "--http", "expected ADDRESS:PORT or off"};
+  options.address = args.http.substr(0, colon);
+  try {
+    const int port = std::stoi(args.http.substr(colon + 1));
+    if (port < 0 || port > 65535) throw std::out_of_range("port");
+    options.port = static_cast<std::uint16_t>(port);
+  } catch (const std::exception&) {
+    return Error{"invalid_argument", "--http", "the port must be 0-65535"};
+  }
+  options.read_timeout = std::chrono::milliseconds(args.http_read_timeout_ms);
+  options.idle_timeout = std::chrono::milliseconds(args.http_idle_timeout_ms);
+  options.max_connections = static_cast<std::size_t>(args.http_max_connections);
+  options.max_body_bytes = args.http_max_body_bytes;
+  options.worker_threads = args.http_workers;
+  return options;
+}
+
+// A store without any live token gets one admin token, printed once.
+Status bootstrap_admin_token(http::TokenStore& tokens) {
+  auto existing = tokens.list();
+  if (!existing) return existing.error();
+  for (const http::TokenRecord& record : *existing) {
+    if (record.revoked_at_us == 0) return ok_status();
+  }
+  auto created = tokens.create(http::Role::kAdmin, "admin");
+  if (!created) return created.error();
+  fmt::print("admin token (shown once; only its hash is kept in {}): {}\n", tokens.path(), created->secret);
+  return ok_status();
+}
+
 }  // namespace
 
 int run_serve(const ServeArgs& args) {
@@ -43,6 +89,7 @@ int run_serve(const ServeArgs& args) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  raise_descriptor_limit();
   auto config = load_config(args.config_path);
   if (!config) {
     fmt::print(stderr, "error: {}\n", config.error().to_string());
@@ -117,15 +164,49 @@ int run_serve(const ServeArgs& args) {
   }
   (*runner)->start();
   fmt::print("projections: {} ({})\n", projections_dir, fmt::join(projections::read_model_names(), ", "));
-  fmt::print("http: not available yet (issue 6)\nready; stop with Ctrl-C or SIGTERM\n");
+
+  // HTTP: the API over the store, the handler and the read models.
+  ServeMetrics metrics;
+  std::mutex metrics_mutex;
+  std::unique_ptr<http::HttpServer> server;
+  auto refresh_metrics = [&] {
+    std::lock_guard lock(metrics_mutex);
+    metrics.update(log, handler, relay.get(), server.get());
+    return metrics.text();
+  };
+  http::TokenStore tokens(token_file_of(args.data_dir, args.token_file));
+  http::ApiOptions api_options;
+  api_options.extra_metrics = refresh_metrics;
+  http::Api api(log, handler, **runner, tokens, api_options);
+  if (args.http != "off") {
+    auto options = http_options(args);
+    if (!options) {
+      fmt::print(stderr, "error: {}\n", options.error().to_string());
+      return kExitUsage;
+    }
+    if (Status bootstrapped = bootstrap_admin_token(tokens); !bootstrapped) {
+      fmt::print(stderr, "error: {}\n", bootstrapped.error().to_string());
+      return kExitIoError;
+    }
+    auto started = http::HttpServer::start(*options, api);
+    if (!started) {
+      fmt::print(stderr, "error: {}\n", started.error().to_string());
+      return kExitIoError;
+    }
+    server = std::move(*started);
+    const std::string base = "http://" + options->address + ":" + std::to_string(server->port());
+    fmt::print("http: {} (docs/api.md; try: curl -H 'Authorization: Bearer TOKEN' {}/v1/stock)\n", base, base);
+  } else {
+    fmt::print("http: off\n");
+  }
+  fmt::print("ready; stop with Ctrl-C or SIGTERM\n");
   std::fflush(stdout);
 
-  // Metrics: refreshed every status interval, written to --metrics-file.
-  ServeMetrics metrics;
+  // --metrics-file: refreshed every status interval.
   std::atomic<bool> stopping{false};
   std::thread metrics_thread([&] {
     while (!stopping.load()) {
-      metrics.update(log, handler, relay.get());
+      (void)refresh_metrics();
       if (!args.metrics_file.empty()) {
         if (Status written = metrics.write_file(args.metrics_file); !written) {
           fmt::print(stderr, "metrics: {}\n", written.error().to_string());
@@ -142,6 +223,12 @@ int run_serve(const ServeArgs& args) {
   stopping = true;
   metrics_thread.join();
   fmt::print(stderr, "spine serve: {} received, stopping\n", received == SIGTERM ? "SIGTERM" : "SIGINT");
+  // Stop accepting, finish in-flight requests, then stop the readers and writers behind them.
+  if (server) {
+    server->shutdown(std::chrono::seconds(10));
+    const http::HttpServerStats stats = server->stats();
+    fmt::print(stderr, "http: {} requests on {} connections, stopped\n", stats.requests, stats.connections_total);
+  }
   (*runner)->stop();
   for (const projections::ProjectionStatus& status : (*runner)->status()) {
     fmt::print(stderr, "projection {}: position {}{}\n", status.name, status.position,
@@ -152,6 +239,7 @@ int run_serve(const ServeArgs& args) {
     const kafka::RelayStatus status = relay->status();
     fmt::print(stderr, "relay: published {} of {} at stop\n", status.published_position, status.head_position);
   }
+  server.reset();
   relay.reset();
   cluster.reset();
   return kExitOk;

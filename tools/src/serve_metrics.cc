@@ -32,13 +32,43 @@ struct ServeMetrics::Gauges {
   prometheus::Gauge& refused = commands_family.Add({{"outcome", "refused"}});
   prometheus::Gauge& deduplicated = commands_family.Add({{"outcome", "deduplicated"}});
   prometheus::Gauge& conflicts = commands_family.Add({{"outcome", "conflict_retried"}});
+  prometheus::Family<prometheus::Gauge>& store_family = prometheus::BuildGauge()
+                                                            .Name("spine_store_writes_total")
+                                                            .Help("Store write path since open: appends answered, RocksDB group writes (one fsync each)")
+                                                            .Register(*registry);
+  prometheus::Gauge& appends = store_family.Add({{"figure", "appends"}});
+  prometheus::Gauge& groups = store_family.Add({{"figure", "group_writes"}});
+  prometheus::Family<prometheus::Gauge>& http_family = prometheus::BuildGauge()
+                                                           .Name("spine_http_server")
+                                                           .Help("HTTP connections and refusals since start (open: now)")
+                                                           .Register(*registry);
+  prometheus::Gauge& open = http_family.Add({{"figure", "connections_open"}});
+  prometheus::Gauge& accepted_connections = http_family.Add({{"figure", "connections_total"}});
+  prometheus::Gauge& refused_connections = http_family.Add({{"figure", "connections_refused"}});
+  prometheus::Gauge& too_large = http_family.Add({{"figure", "refused_too_large"}});
+  prometheus::Gauge& bad_requests = http_family.Add({{"figure", "refused_bad_request"}});
+  prometheus::Gauge& busy = http_family.Add({{"figure", "refused_busy"}});
+  prometheus::Gauge& timeouts = http_family.Add({{"figure", "timeouts"}});
 };
 
 ServeMetrics::ServeMetrics() : gauges_(std::make_unique<Gauges>()) {}
 ServeMetrics::~ServeMetrics() = default;
 
 void ServeMetrics::update(const store::EventStore& log, const commands::CommandHandler& handler,
-                          const kafka::Relay* relay) {
+                          const kafka::Relay* relay, const http::HttpServer* server) {
+  const store::WriteStats writes = log.write_stats();
+  gauges_->appends.Set(static_cast<double>(writes.appends));
+  gauges_->groups.Set(static_cast<double>(writes.groups));
+  if (server != nullptr) {
+    const http::HttpServerStats s = server->stats();
+    gauges_->open.Set(static_cast<double>(s.connections_open));
+    gauges_->accepted_connections.Set(static_cast<double>(s.connections_total));
+    gauges_->refused_connections.Set(static_cast<double>(s.connections_refused));
+    gauges_->too_large.Set(static_cast<double>(s.refused_too_large));
+    gauges_->bad_requests.Set(static_cast<double>(s.refused_bad_request));
+    gauges_->busy.Set(static_cast<double>(s.refused_busy));
+    gauges_->timeouts.Set(static_cast<double>(s.timeouts));
+  }
   gauges_->head.Set(static_cast<double>(log.head().position));
   if (relay != nullptr) {
     const kafka::RelayStatus status = relay->status();

@@ -72,12 +72,13 @@ struct CommandHandler::Counters {
 };
 
 Result<domain::StreamState> fold_stream(const store::EventStore& store, const std::string& stream_id,
-                                        domain::StreamState from) {
+                                        domain::StreamState from, std::uint64_t until_position) {
   constexpr std::size_t kBatch = 1024;
   for (;;) {
     auto records = store.read_stream(stream_id, from.version + 1, store::Direction::kForward, kBatch);
     if (!records) return records.error();
     for (const store::RecordView& record : *records) {
+      if (record.position() > until_position) return from;
       assert(record.stream_version() == from.version + 1 && "stream versions are gapless");
       auto event = domain::decode_event(record.payload(), record.event_type());
       if (!event) {

@@ -86,10 +86,11 @@ class CommandHandler {
   std::unique_ptr<Counters> counters_;
 };
 
-// Folds the events of `stream_id` after `from.version` into `from`.
+// Folds the events of `stream_id` after `from.version` into `from`, up to
+// log position `until_position` (inclusive; an as-of read).
 // Errors: the store's read errors, or "payload_invalid" naming the position.
 Result<domain::StreamState> fold_stream(const store::EventStore& store, const std::string& stream_id,
-                                        domain::StreamState from);
+                                        domain::StreamState from, std::uint64_t until_position = UINT64_MAX);
 
 // Commands that register the configured warehouses and suppliers, with fixed
 // command ids ("config:warehouse:<id>"), so handling them again is a no-op.

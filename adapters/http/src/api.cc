@@ -1,0 +1,271 @@
+#include <prometheus/text_serializer.h>
+
+#include <chrono>
+#include <set>
+
+#include "api_internal.h"
+#include "spine/domain/event_json.h"
+#include "spine/http/problem.h"
+
+namespace spine::http {
+
+namespace {
+
+const std::set<std::string, std::less<>> kConflicts = {
+    "wrong_expected_version", "insufficient_stock", "invalid_transition", "product_exists", "sku_exists",
+    "order_exists", "supplier_exists", "warehouse_exists", "transfer_exists", "return_exists",
+    "refund_exists", "already_listed", "already_forwarded", "already_shipped", "product_delisted",
+    "report_out_of_order"};
+const std::set<std::string, std::less<>> kBadInput = {
+    "invalid_json", "unknown_field", "invalid_type", "out_of_range", "invalid_enum", "too_many", "too_deep",
+    "bad_target", "invalid_parameter", "unknown_parameter", "invalid_argument", "invalid_command_id",
+    "invalid_header", "position_out_of_range", "as_of_unsupported"};
+const std::set<std::string, std::less<>> kUnavailable = {"io_error", "no_space", "store_closed", "read_only",
+                                                          "not_caught_up", "corruption"};
+
+}  // namespace
+
+int status_for(const Error& error) {
+  if (kBadInput.contains(error.code)) return 400;
+  if (error.code == "unknown_command" || error.code == "not_found") return 404;
+  if (kConflicts.contains(error.code)) return 409;
+  if (kUnavailable.contains(error.code)) return 503;
+  return 422;  // a rule of the domain
+}
+
+Json record_json(const store::RecordView& record) {
+  Json out = {
+      {"position", record.position()},
+      {"stream", record.stream_id()},
+      {"stream_version", record.stream_version()},
+      {"type", record.event_type()},
+      {"event_id", store::to_hex(record.event_id())},
+      {"command_id", record.command_id()},
+      {"causation_id", record.causation_id()},
+      {"actor", record.actor()},
+      {"occurred_at_us", record.occurred_at_us()},
+      {"recorded_at_us", record.recorded_at_us()},
+      {"schema_version", record.schema_version()},
+      {"prev_hash", store::to_hex(record.prev_hash())},
+      {"hash", store::to_hex(record.hash())},
+  };
+  auto body = domain::event_payload_to_json(record.payload());
+  out["event"] = body.ok() ? Json::parse(*body) : Json(nullptr);
+  return out;
+}
+
+Api::Impl::Impl(store::EventStore& store, commands::CommandHandler& handler, projections::ProjectionRunner& runner,
+                TokenStore& tokens, ApiOptions options)
+    : store_(store),
+      handler_(handler),
+      runner_(runner),
+      tokens_(tokens),
+      options_(std::move(options)),
+      registry_(std::make_shared<prometheus::Registry>()) {
+  requests_ = &prometheus::BuildCounter()
+                   .Name("spine_http_requests_total")
+                   .Help("HTTP requests answered, by route template and status")
+                   .Register(*registry_);
+  latency_ = &prometheus::BuildHistogram()
+                  .Name("spine_http_request_duration_seconds")
+                  .Help("Time from a complete request to its answer, by route template")
+                  .Register(*registry_);
+  projection_position_ = &prometheus::BuildGauge()
+                              .Name("spine_projection_position")
+                              .Help("Last log position applied by each read model")
+                              .Register(*registry_);
+  projection_lag_ = &prometheus::BuildGauge()
+                         .Name("spine_projection_lag_events")
+                         .Help("Log head minus each read model's position")
+                         .Register(*registry_);
+  projection_failed_ = &prometheus::BuildGauge()
+                            .Name("spine_projection_failed")
+                            .Help("1 when a read model stopped on a failing event")
+                            .Register(*registry_);
+}
+
+Result<Principal> Api::Impl::authenticate(const HttpRequest& request) {
+  const std::string_view header = request.header("authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (header.empty()) return Error{"unauthenticated", "authorization", "send 'Authorization: Bearer <token>'"};
+  if (header.size() <= kBearer.size() || header.substr(0, kBearer.size()) != kBearer) {
+    return Error{"unauthenticated", "authorization", "only bearer tokens are accepted"};
+  }
+  auto principal = tokens_.authenticate(header.substr(kBearer.size()));
+  if (!principal) return principal.error();
+  if (!principal->has_value()) {
+    return Error{"unauthenticated", "authorization", "unknown or revoked token"};
+  }
+  return **principal;
+}
+
+HttpResponse Api::Impl::handle(const HttpRequest& request) {
+  const auto started = std::chrono::steady_clock::now();
+  HttpResponse response;
+  std::string route = "unmatched";
+  auto target = internal::parse_target(request.target);
+  if (!target) {
+    response = problem(400, target.error());
+  } else if (target->segments.size() == 1 && target->segments[0] == "healthz") {
+    route = "/healthz";
+    response.body = R"({"status":"ok"})";
+  } else {
+    auto principal = authenticate(request);
+    if (!principal) {
+      const bool unauthenticated = principal.error().code == "unauthenticated";
+      response = problem(unauthenticated ? 401 : 503, principal.error());
+      if (unauthenticated) response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"spine\"");
+    } else {
+      Call call{request, std::move(*target), std::move(*principal)};
+      response = route_call(call);
+      route = call.route;
+    }
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  requests_->Add({{"route", route}, {"status", std::to_string(response.status)}}).Increment();
+  latency_->Add({{"route", route}}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5})
+      .Observe(seconds);
+  return response;
+}
+
+HttpResponse Api::Impl::route_call(Call& call) {
+  const auto& s = call.target.segments;
+  const std::string& method = call.request.method;
+  if (s.size() == 1 && (s[0] == "readyz" || s[0] == "metrics")) {
+    call.route = "/" + s[0];
+    if (method != "GET") return problem(405, "method_not_allowed", "method", "use GET");
+    return operations_endpoint(call, s[0]);
+  }
+  if (s.size() == 2 && s[0] == "v1" && s[1] == "openapi.yaml") {
+    call.route = "/v1/openapi.yaml";
+    if (method != "GET") return problem(405, "method_not_allowed", "method", "use GET");
+    return operations_endpoint(call, s[1]);
+  }
+  if (s.size() == 3 && s[0] == "v1" && s[1] == "commands") {
+    call.route = "/v1/commands/{name}";
+    if (method != "POST") {
+      HttpResponse refused = problem(405, "method_not_allowed", "method", "commands are POSTed");
+      refused.headers.emplace_back("Allow", "POST");
+      return refused;
+    }
+    return run_command(call, s[2]);
+  }
+  return route_query(call);
+}
+
+HttpResponse Api::Impl::operations_endpoint(Call& call, const std::string& which) {
+  if (!may_query(call.principal.role, Query::kOperations)) {
+    return problem(403, "forbidden", "role", std::string(role_name(call.principal.role)) + " may not read " + which);
+  }
+  HttpResponse response;
+  if (which == "metrics") {
+    response.content_type = "text/plain; version=0.0.4";
+    response.body = metrics_text();
+    return response;
+  }
+  if (which == "openapi.yaml") {
+    response.content_type = "application/yaml";
+    response.body = std::string(openapi_yaml());
+    return response;
+  }
+  // readyz: the store answers and every read model is running and close to the head.
+  Json projections = Json::array();
+  bool ready = store_.read_at(std::max<std::uint64_t>(1, store_.head().position)).ok() || store_.head().position == 0;
+  for (const projections::ProjectionStatus& status : runner_.status()) {
+    const bool fine = !status.failed && status.lag <= options_.ready_max_lag;
+    ready = ready && fine;
+    projections.push_back({{"name", status.name}, {"position", status.position}, {"lag", status.lag},
+                           {"failed", status.failed}, {"error", status.error}});
+  }
+  response.status = ready ? 200 : 503;
+  response.body = Json{{"ready", ready}, {"head", store_.head().position}, {"projections", projections}}.dump();
+  return response;
+}
+
+std::string Api::Impl::metrics_text() const {
+  for (const projections::ProjectionStatus& status : runner_.status()) {
+    projection_position_->Add({{"projection", status.name}}).Set(static_cast<double>(status.position));
+    projection_lag_->Add({{"projection", status.name}}).Set(static_cast<double>(status.lag));
+    projection_failed_->Add({{"projection", status.name}}).Set(status.failed ? 1 : 0);
+  }
+  std::string text = prometheus::TextSerializer().Serialize(registry_->Collect());
+  if (options_.extra_metrics) text += options_.extra_metrics();
+  return text;
+}
+
+Result<ReadPoint> Api::Impl::read_point(const Call& call, std::initializer_list<std::string_view> allowed) const {
+  for (const auto& [name, value] : call.target.parameters) {
+    if (name == "min_position" || name == "as_of") continue;
+    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+      return Error{"unknown_parameter", name, "this query does not take '" + name + "'"};
+    }
+  }
+  ReadPoint point;
+  const std::uint64_t head = store_.head().position;
+  if (auto it = call.target.parameters.find("min_position"); it != call.target.parameters.end()) {
+    auto position = internal::parse_unsigned(it->second);
+    if (!position) return Error{"invalid_parameter", "min_position", "must be a log position (an unsigned integer)"};
+    if (*position > head) {
+      return Error{"position_out_of_range", "min_position", "the log's head is " + std::to_string(head)};
+    }
+    point.min_position = *position;
+  }
+  if (auto it = call.target.parameters.find("as_of"); it != call.target.parameters.end()) {
+    if (auto position = internal::parse_unsigned(it->second)) {
+      if (*position > head) return Error{"position_out_of_range", "as_of", "the log's head is " + std::to_string(head)};
+      point.as_of = *position;
+    } else if (auto time = internal::parse_rfc3339(it->second)) {
+      auto position_at = projections::position_at_time(store_, *time);
+      if (!position_at) return position_at.error();
+      point.as_of = *position_at;
+    } else {
+      return Error{"invalid_parameter", "as_of", "must be a log position or an RFC 3339 time (2025-10-01T20:00:00+08:00)"};
+    }
+  }
+  return point;
+}
+
+Status Api::Impl::wait_for_store(const ReadPoint& point) const {
+  if (point.min_position == 0) return ok_status();
+  if (store_.wait_for_position(point.min_position, options_.max_position_wait) < point.min_position) {
+    return Error{"not_caught_up", "min_position", "the store has not reached it yet; retry"};
+  }
+  return ok_status();
+}
+
+HttpResponse Api::Impl::answer(const Call& call, Json data, std::uint64_t position) const {
+  if (!sees_costs(call.principal.role)) mask_costs(data);
+  HttpResponse response;
+  response.headers.emplace_back("Spine-Position", std::to_string(position));
+  response.body = Json{{"position", position}, {"data", std::move(data)}}.dump(
+      -1, ' ', false, Json::error_handler_t::replace);
+  return response;
+}
+
+Result<std::uint64_t> Api::Impl::page_limit(const Call& call) const {
+  auto it = call.target.parameters.find("limit");
+  if (it == call.target.parameters.end()) return std::min<std::uint64_t>(100, options_.max_page);
+  auto limit = internal::parse_unsigned(it->second);
+  if (!limit || *limit == 0 || *limit > options_.max_page) {
+    return Error{"invalid_parameter", "limit", "must be from 1 to " + std::to_string(options_.max_page)};
+  }
+  return *limit;
+}
+
+Api::Api(store::EventStore& store, commands::CommandHandler& handler, projections::ProjectionRunner& runner,
+         TokenStore& tokens, ApiOptions options)
+    : impl_(std::make_unique<Impl>(store, handler, runner, tokens, std::move(options))) {}
+
+Api::~Api() = default;
+
+HttpResponse Api::handle(const HttpRequest& request) { return impl_->handle(request); }
+
+bool Api::blocks(const HttpRequest& request) const {
+  // Commands wait for fsync; min_position waits for the read models; as_of replays.
+  return request.method != "GET" || request.target.find("min_position=") != std::string::npos ||
+         request.target.find("as_of=") != std::string::npos;
+}
+
+std::string Api::metrics_text() const { return impl_->metrics_text(); }
+
+}  // namespace spine::http

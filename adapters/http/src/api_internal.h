@@ -1,0 +1,98 @@
+// The Api's implementation, shared by its source files (internal).
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "spine/http/api.h"
+#include "target.h"
+
+namespace spine::http {
+
+using Json = nlohmann::json;
+
+// One request on its way through the API.
+struct Call {
+  const HttpRequest& request;
+  internal::Target target;
+  Principal principal;
+  std::string route = "unmatched";  // the route template, the metrics label
+};
+
+// Where a query reads: the current state (after waiting for min_position) or as of a position.
+struct ReadPoint {
+  std::optional<std::uint64_t> as_of;
+  std::uint64_t min_position = 0;
+};
+
+// The HTTP status of a refusal or failure, from its stable code.
+int status_for(const Error& error);
+
+class Api::Impl {
+ public:
+  Impl(store::EventStore& store, commands::CommandHandler& handler, projections::ProjectionRunner& runner,
+       TokenStore& tokens, ApiOptions options);
+
+  HttpResponse handle(const HttpRequest& request);
+  std::string metrics_text() const;
+
+  // api_commands.cc
+  HttpResponse run_command(Call& call, const std::string& name);
+
+  // api_queries.cc
+  HttpResponse route_query(Call& call);
+
+ private:
+  Result<Principal> authenticate(const HttpRequest& request);
+  HttpResponse route_call(Call& call);
+  HttpResponse operations_endpoint(Call& call, const std::string& which);
+
+  // Validates the query's parameters (`allowed` plus min_position and as_of)
+  // and turns min_position and as_of into a ReadPoint.
+  Result<ReadPoint> read_point(const Call& call, std::initializer_list<std::string_view> allowed) const;
+  // Waits for min_position in the store (raw history and orders).
+  Status wait_for_store(const ReadPoint& point) const;
+  // Runs `query` on projection `name` at `point`; returns its answer and position.
+  template <typename Model>
+  Result<std::pair<Json, std::uint64_t>> query_model(std::string_view name, const ReadPoint& point,
+                                                     const std::function<Result<Json>(const Model&)>& query) const;
+  HttpResponse answer(const Call& call, Json data, std::uint64_t position) const;
+  Result<std::uint64_t> page_limit(const Call& call) const;
+
+  HttpResponse stock(Call& call);
+  HttpResponse order(Call& call, const std::string& order_id);
+  HttpResponse timeline(Call& call, int kind, const std::string& id);
+  HttpResponse prices(Call& call, const std::string& sku);
+  HttpResponse kpis(Call& call);
+  HttpResponse supplier_performance(Call& call, const std::string& supplier_id);
+  HttpResponse alerts(Call& call);
+  HttpResponse stream(Call& call, const std::string& stream_id);
+  HttpResponse events(Call& call);
+
+  friend class Api;
+
+ public:
+  store::EventStore& store_;
+  commands::CommandHandler& handler_;
+  projections::ProjectionRunner& runner_;
+  TokenStore& tokens_;
+  ApiOptions options_;
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* requests_;
+  prometheus::Family<prometheus::Histogram>* latency_;
+  prometheus::Family<prometheus::Gauge>* projection_position_;
+  prometheus::Family<prometheus::Gauge>* projection_lag_;
+  prometheus::Family<prometheus::Gauge>* projection_failed_;
+};
+
+// A record as JSON: every envelope field, the hashes, and the event rendered
+// through FlatBuffers reflection.
+Json record_json(const store::RecordView& record);
+
+}  // namespace spine::http

@@ -1,0 +1,37 @@
+// Commands from JSON, through FlatBuffers reflection over the compiled-in
+// commands.fbs: no hand-written mapping per command, so a field added to the
+// schema is accepted by the HTTP API by itself.
+//
+// Contract: command_from_json() accepts only a JSON object whose keys are the
+// fields of the named command's table, each of the schema's type and range
+// (enums by name or number). Anything else is refused with code
+// "invalid_json" (malformed JSON or invalid UTF-8), "unknown_field",
+// "invalid_type", "out_of_range", "invalid_enum" or "too_many" (an array over
+// kMaxArrayItems), naming the field's path (e.g. "lines[2].quantity"). The
+// domain's rules (decide) run afterwards; this is only the shape.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "spine/fb/commands_generated.h"
+#include "spine/result.h"
+
+namespace spine::domain {
+
+inline constexpr std::size_t kMaxArrayItems = 10'000;
+inline constexpr std::size_t kMaxJsonDepth = 16;
+
+// Command names in kebab case, one per member of the CommandBody union
+// ("place-order" for PlaceOrder), in schema order.
+const std::vector<std::string>& command_names();
+
+// Parses `json` as the body of command `name` (kebab case). Errors:
+// "unknown_command" (field "command") or the shape errors listed above.
+Result<shop::CommandBodyUnion> command_from_json(std::string_view name, std::string_view json);
+
+// The commands schema text (domain/schema/commands.fbs), for documentation.
+std::string_view commands_schema_text();
+
+}  // namespace spine::domain
