@@ -25,9 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-struct Catalog {
-  std::vector<std::string> skus;
-};
 
 struct RunFigures {
   double orders_per_second = 0;
@@ -86,8 +83,9 @@ void must(bool ok, const std::string& what) {
   if (!ok) throw std::runtime_error(what);
 }
 
-// A shop with `products` products of 1-4 SKUs each, plenty of stock in every warehouse.
-Catalog set_up_shop(commands::CommandHandler& handler, int products) {
+}  // namespace
+
+Catalog set_up_bench_shop(commands::CommandHandler& handler, int products) {
   Catalog catalog;
   for (commands::CommandEnvelope& c : commands::configured_registrations(handler.config())) {
     must(handler.handle(c).ok(), "registration");
@@ -136,6 +134,8 @@ Catalog set_up_shop(commands::CommandHandler& handler, int products) {
   return catalog;
 }
 
+namespace {
+
 template <typename Submit>
 RunFigures drive(int submitters, double seconds, Submit submit) {
   std::atomic<bool> stop{false};
@@ -170,7 +170,7 @@ RunFigures run_handler(const fs::path& dir, const BenchOrdersArgs& args) {
   auto opened = store::EventStore::open(dir.string());
   must(opened.ok(), opened.ok() ? "" : opened.error().to_string());
   commands::CommandHandler handler(**opened, domain::default_config());
-  const Catalog catalog = set_up_shop(handler, args.products);
+  const Catalog catalog = set_up_bench_shop(handler, args.products);
   const auto before = handler.stats();
   RunFigures figures = drive(args.submitters, args.seconds, [&](std::mt19937_64& rng, const std::string& id) {
     auto outcome = handler.handle(order_command("o" + id, draw_order(rng, catalog)));

@@ -9,7 +9,17 @@
 #include <string>
 #include <vector>
 
+namespace spine::commands { class CommandHandler; }
+
 namespace spine::cli {
+
+// The benchmark shop (bench orders, bench http): the configured warehouses and
+// suppliers, `products` products ("p0".."pN") of 1-4 SKUs each ("p0-0", ...),
+// 10,000,000 units of every SKU in every warehouse. Throws on a failure.
+struct Catalog {
+  std::vector<std::string> skus;
+};
+Catalog set_up_bench_shop(commands::CommandHandler& handler, int products);
 
 // The benchmark's stores live under `root` (default: ./spine-bench-<name>-PID),
 // each in a fresh subdirectory; everything is removed at the end.

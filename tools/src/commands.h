@@ -140,6 +140,19 @@ struct BenchProjectionsArgs {
 };
 int run_bench_projections(const BenchProjectionsArgs& args);
 
+struct BenchHttpArgs {
+  std::string work_dir;
+  int seconds = 5;             // per wrk run
+  int repeats = 3;
+  int connections = 64;        // wrk keep-alive connections
+  int wrk_threads = 2;
+  int server_threads = 2;      // Spine's I/O threads and nginx's workers
+  std::string sku = "p0-0";    // the SKU read (a product of the bench shop)
+  int products = 500;          // bench shop size (1-4 SKUs each); orders spread over "pK-0"
+  bool check = false;          // exit 4 below 0.6x nginx
+};
+int run_bench_http(const BenchHttpArgs& args);
+
 struct TokenArgs {
   std::string data_dir;    // the token file is <data>/tokens.ndjson ...
   std::string token_file;  // ... unless given

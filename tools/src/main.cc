@@ -142,6 +142,17 @@ int main(int argc, char** argv) {
   stats_cmd->add_option("--data", stats_args.data_dir, "Store directory (stopped)")->required();
   stats_cmd->add_flag("--json", stats_args.json, "Print one JSON object");
 
+  spine::cli::BenchHttpArgs bench_http_args;
+  auto* bench_http = bench_cmd->add_subcommand("http", "GET /v1/stock/{sku} vs nginx serving the same bytes; place-order over HTTP (wrk)");
+  bench_http->add_option("--dir", bench_http_args.work_dir, "Work directory (removed afterwards)");
+  bench_http->add_option("--seconds", bench_http_args.seconds, "Seconds per wrk run")->capture_default_str()->check(CLI::Range(1, 600));
+  bench_http->add_option("--repeats", bench_http_args.repeats, "Runs (medians)")->capture_default_str()->check(CLI::Range(1, 20));
+  bench_http->add_option("--connections", bench_http_args.connections, "wrk connections")->capture_default_str()->check(CLI::Range(1, 10000));
+  bench_http->add_option("--wrk-threads", bench_http_args.wrk_threads, "wrk threads")->capture_default_str()->check(CLI::Range(1, 64));
+  bench_http->add_option("--server-threads", bench_http_args.server_threads, "Spine I/O threads and nginx workers")
+      ->capture_default_str()->check(CLI::Range(1, 64));
+  bench_http->add_flag("--check", bench_http_args.check, "Exit 4 below 0.6x nginx");
+
   spine::cli::TokenArgs token;
   auto* token_cmd = app.add_subcommand("token", "Bearer tokens of the HTTP API (one per person or integration)");
   token_cmd->require_subcommand(1);
@@ -185,6 +196,7 @@ int main(int argc, char** argv) {
   if (*bench_append) return spine::cli::run_bench_append(bench);
   if (*bench_orders) return spine::cli::run_bench_orders(orders);
   if (*bench_relay) return spine::cli::run_bench_relay(relay_bench);
+  if (*bench_http) return spine::cli::run_bench_http(bench_http_args);
   if (*bench_projections) return spine::cli::run_bench_projections(bench_projections_args);
   return spine::cli::kExitUsage;
 }
