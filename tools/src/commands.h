@@ -153,6 +153,17 @@ struct BenchHttpArgs {
 };
 int run_bench_http(const BenchHttpArgs& args);
 
+struct LoadArgs {
+  std::string data_dir;
+  int orders = 1000;
+  std::uint64_t seed = 7;
+  int products = 24;
+  int orders_per_day = 400;
+  std::string id_prefix = "load";
+  bool json = false;
+};
+int run_load(const LoadArgs& args);
+
 struct TokenArgs {
   std::string data_dir;    // the token file is <data>/tokens.ndjson ...
   std::string token_file;  // ... unless given

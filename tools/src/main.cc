@@ -153,6 +153,17 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::Range(1, 64));
   bench_http->add_flag("--check", bench_http_args.check, "Exit 4 below 0.6x nginx");
 
+  spine::cli::LoadArgs load;
+  auto* load_cmd = app.add_subcommand("load", "Fill a store (stopped or new) with a realistic generated shop");
+  load_cmd->add_option("--data", load.data_dir, "Store directory (created if missing; not in use by serve)")->required();
+  load_cmd->add_option("--orders", load.orders, "Orders to generate")->capture_default_str()->check(CLI::Range(1, 100'000'000));
+  load_cmd->add_option("--seed", load.seed, "Seed: the same seed gives the same commands")->capture_default_str();
+  load_cmd->add_option("--products", load.products, "Products in the catalog")->capture_default_str()->check(CLI::Range(1, 100'000));
+  load_cmd->add_option("--orders-per-day", load.orders_per_day, "Simulated orders per day")->capture_default_str()
+      ->check(CLI::Range(1, 10'000'000));
+  load_cmd->add_option("--id-prefix", load.id_prefix, "Prefix of command and entity ids")->capture_default_str();
+  load_cmd->add_flag("--json", load.json, "Print the figures as one JSON object");
+
   spine::cli::TokenArgs token;
   auto* token_cmd = app.add_subcommand("token", "Bearer tokens of the HTTP API (one per person or integration)");
   token_cmd->require_subcommand(1);
@@ -178,6 +189,7 @@ int main(int argc, char** argv) {
   if (*verify_cmd) {
     return verify.file.empty() ? spine::cli::run_verify(verify) : spine::cli::run_verify_file(verify.file, verify.json);
   }
+  if (*load_cmd) return spine::cli::run_load(load);
   if (*token_cmd) {
     if (token.data_dir.empty() && token.token_file.empty()) {
       std::fprintf(stderr, "error: give --data DIR or --token-file FILE\n");
