@@ -25,15 +25,10 @@ constexpr const char* kSupplier = "sup-shenzhen-audio";  // a dropship supplier 
 constexpr const char* kSku = "dress-linen-m";
 
 std::string run_spine(const std::string& arguments, int* exit_code = nullptr) {
-  std::string out;
-  FILE* pipe = popen((std::string(SPINE_BINARY) + " " + arguments + " 2>/dev/null").c_str(), "r");
-  char buffer[4096];
-  std::size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
-  const int status = pclose(pipe);
-  if (exit_code != nullptr) *exit_code = WEXITSTATUS(status);
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
+  CommandOutput run = run_command(std::string(SPINE_BINARY) + " " + arguments);
+  if (exit_code != nullptr) *exit_code = run.exit_code;
+  while (!run.out.empty() && run.out.back() == '\n') run.out.pop_back();
+  return run.out;
 }
 
 std::string order_body(const std::string& order_id, const std::string& sku, int quantity) {

@@ -10,26 +10,13 @@
 
 #include "spine/commands/command_handler.h"
 #include "support/shop.h"
+#include "support/process.h"
 #include "support/test_support.h"
 
 namespace spine::testing {
 namespace {
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-};
-
-CliRun run(const std::string& arguments) {
-  CliRun result;
-  FILE* pipe = popen((std::string(SPINE_BINARY) + " " + arguments + " 2>/dev/null").c_str(), "r");
-  char buffer[8192];
-  std::size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) result.out.append(buffer, n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+CommandOutput run(const std::string& arguments) { return run_command(std::string(SPINE_BINARY) + " " + arguments); }
 
 std::vector<std::string> read_lines(const std::string& path) {
   std::ifstream in(path);
@@ -67,7 +54,7 @@ class ExportTest : public ::testing::Test {
       head = log->head().position;
     }
     export_path = dir.str("export.ndjson");
-    CliRun exported = run("export --data " + dir.str("original") + " > " + export_path);
+    CommandOutput exported = run("export --data " + dir.str("original") + " > " + export_path);
     ASSERT_EQ(exported.exit_code, 0);
     lines = read_lines(export_path);
     ASSERT_EQ(lines.size(), head + 1);  // records and the trailer
@@ -77,7 +64,7 @@ class ExportTest : public ::testing::Test {
   nlohmann::json verify(const std::vector<std::string>& changed) {
     const std::string path = dir.str("tampered.ndjson");
     write_lines(path, changed);
-    CliRun verified = run("verify --file " + path + " --json");
+    CommandOutput verified = run("verify --file " + path + " --json");
     auto report = nlohmann::json::parse(verified.out, nullptr, false);
     EXPECT_FALSE(report.is_discarded()) << verified.out;
     EXPECT_EQ(verified.exit_code, report["ok"].get<bool>() ? 0 : 1);
@@ -161,9 +148,9 @@ TEST_F(ExportTest, ATruncatedTailIsCaught) {
 }
 
 TEST_F(ExportTest, ExportImportExportIsByteIdenticalAndTheImportBehavesAsTheOriginal) {
-  CliRun imported = run("import --data " + dir.str("imported") + " " + export_path);
+  CommandOutput imported = run("import --data " + dir.str("imported") + " " + export_path);
   ASSERT_EQ(imported.exit_code, 0) << imported.out;
-  CliRun again = run("export --data " + dir.str("imported"));
+  CommandOutput again = run("export --data " + dir.str("imported"));
   ASSERT_EQ(again.exit_code, 0);
   std::ifstream original(export_path);
   std::stringstream original_text;
@@ -203,14 +190,14 @@ TEST_F(ExportTest, ImportRefusesAnExportThatDoesNotVerifyAndCreatesNothing) {
   auto changed = lines;
   std::swap(changed[5], changed[6]);
   write_lines(dir.str("bad.ndjson"), changed);
-  CliRun imported = run("import --data " + dir.str("never") + " " + dir.str("bad.ndjson"));
+  CommandOutput imported = run("import --data " + dir.str("never") + " " + dir.str("bad.ndjson"));
   EXPECT_EQ(imported.exit_code, 1);
   EXPECT_FALSE(std::filesystem::exists(dir.str("never")));
   EXPECT_EQ(run("import --data " + dir.str("original") + " " + export_path).exit_code, 2);  // not a new directory
 }
 
 TEST_F(ExportTest, StatsCountEventsByTypeAndFamily) {
-  CliRun stats = run("stats --data " + dir.str("original") + " --json");
+  CommandOutput stats = run("stats --data " + dir.str("original") + " --json");
   ASSERT_EQ(stats.exit_code, 0);
   auto json = nlohmann::json::parse(stats.out);
   EXPECT_EQ(json["head_position"].get<std::uint64_t>(), head);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "spine/eventstore/event_store.h"
+#include "support/process.h"
 #include "support/test_support.h"
 
 namespace spine::store {
@@ -18,23 +19,10 @@ namespace {
 using testing::open_store;
 using testing::request;
 using testing::TempDir;
+using testing::CommandOutput;
+using testing::run_command;
 
-struct CommandOutput {
-  int exit_code = -1;
-  std::string out;
-};
-
-CommandOutput run(const std::string& command) {
-  CommandOutput result;
-  FILE* pipe = popen((command + " 2>/dev/null").c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buffer[4096];
-  std::size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) result.out.append(buffer, n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+CommandOutput run(const std::string& command) { return run_command(command); }
 
 CommandOutput verify(const std::string& dir, bool json = false) {
   return run(std::string(SPINE_BINARY) + " verify --data " + dir + (json ? " --json" : ""));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -27,6 +28,24 @@ inline pid_t spawn(const std::vector<std::string>& argv, const std::string& out_
     _exit(127);
   }
   return child;
+}
+
+struct CommandOutput {
+  int exit_code = -1;
+  std::string out;  // stdout; stderr is discarded
+};
+
+// Runs a shell command; its exit code and standard output.
+inline CommandOutput run_command(const std::string& command) {
+  CommandOutput result;
+  FILE* pipe = popen((command + " 2>/dev/null").c_str(), "r");
+  if (pipe == nullptr) return result;
+  char buffer[8192];
+  std::size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) result.out.append(buffer, n);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
 }
 
 inline std::string slurp(const std::string& path) {

@@ -17,6 +17,7 @@
 
 #include "commands.h"
 #include "spine/domain/event_json.h"
+#include "spine/projections/record_json.h"
 #include "spine/eventstore/chain_verifier.h"
 #include "spine/eventstore/event_store.h"
 
@@ -47,23 +48,10 @@ std::optional<std::string> unbase64(const std::string& text) {
   return out;
 }
 
+// The shared rendering plus the stored record itself (the authoritative bytes).
 nlohmann::json record_json(const store::RecordView& r) {
-  nlohmann::json line{{"position", r.position()},
-                      {"stream", std::string(r.stream_id())},
-                      {"stream_version", r.stream_version()},
-                      {"type", std::string(r.event_type())},
-                      {"event_id", store::to_hex(r.event_id())},
-                      {"command_id", std::string(r.command_id())},
-                      {"causation_id", std::string(r.causation_id())},
-                      {"actor", std::string(r.actor())},
-                      {"occurred_at_us", r.occurred_at_us()},
-                      {"recorded_at_us", r.recorded_at_us()},
-                      {"schema_version", r.schema_version()},
-                      {"prev_hash", store::to_hex(r.prev_hash())},
-                      {"hash", store::to_hex(r.hash())},
-                      {"envelope", base64(r.bytes())}};
-  auto event = domain::event_payload_to_json(r.payload());
-  line["event"] = event ? nlohmann::json::parse(*event, nullptr, false) : nlohmann::json(nullptr);
+  nlohmann::json line = projections::record_json(r);
+  line["envelope"] = base64(r.bytes());
   return line;
 }
 

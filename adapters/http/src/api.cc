@@ -4,7 +4,6 @@
 #include <set>
 
 #include "api_internal.h"
-#include "spine/domain/event_json.h"
 #include "spine/http/problem.h"
 
 namespace spine::http {
@@ -31,27 +30,6 @@ int status_for(const Error& error) {
   if (kConflicts.contains(error.code)) return 409;
   if (kUnavailable.contains(error.code)) return 503;
   return 422;  // a rule of the domain
-}
-
-Json record_json(const store::RecordView& record) {
-  Json out = {
-      {"position", record.position()},
-      {"stream", record.stream_id()},
-      {"stream_version", record.stream_version()},
-      {"type", record.event_type()},
-      {"event_id", store::to_hex(record.event_id())},
-      {"command_id", record.command_id()},
-      {"causation_id", record.causation_id()},
-      {"actor", record.actor()},
-      {"occurred_at_us", record.occurred_at_us()},
-      {"recorded_at_us", record.recorded_at_us()},
-      {"schema_version", record.schema_version()},
-      {"prev_hash", store::to_hex(record.prev_hash())},
-      {"hash", store::to_hex(record.hash())},
-  };
-  auto body = domain::event_payload_to_json(record.payload());
-  out["event"] = body.ok() ? Json::parse(*body) : Json(nullptr);
-  return out;
 }
 
 Api::Impl::Impl(store::EventStore& store, commands::CommandHandler& handler, projections::ProjectionRunner& runner,
@@ -231,6 +209,11 @@ Status Api::Impl::wait_for_store(const ReadPoint& point) const {
     return Error{"not_caught_up", "min_position", "the store has not reached it yet; retry"};
   }
   return ok_status();
+}
+
+Status Api::Impl::wait_for_model(std::string_view name, std::uint64_t position, std::string_view field) const {
+  if (position == 0 || runner_.wait_for(position, options_.max_position_wait, name) >= position) return ok_status();
+  return Error{"not_caught_up", std::string(field), std::string(name) + " has not applied it yet; retry"};
 }
 
 HttpResponse Api::Impl::answer(const Call& call, Json data, std::uint64_t position) const {

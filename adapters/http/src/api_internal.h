@@ -57,6 +57,8 @@ class Api::Impl {
   Result<ReadPoint> read_point(const Call& call, std::initializer_list<std::string_view> allowed) const;
   // Waits for min_position in the store (raw history and orders).
   Status wait_for_store(const ReadPoint& point) const;
+  // Waits until projection `name` has applied `position`; error not_caught_up naming `field`.
+  Status wait_for_model(std::string_view name, std::uint64_t position, std::string_view field) const;
   // Runs `query` on projection `name` at `point`; returns its answer and position.
   template <typename Model>
   Result<std::pair<Json, std::uint64_t>> query_model(std::string_view name, const ReadPoint& point,
@@ -90,9 +92,5 @@ class Api::Impl {
   prometheus::Family<prometheus::Gauge>* projection_lag_;
   prometheus::Family<prometheus::Gauge>* projection_failed_;
 };
-
-// A record as JSON: every envelope field, the hashes, and the event rendered
-// through FlatBuffers reflection.
-Json record_json(const store::RecordView& record);
 
 }  // namespace spine::http

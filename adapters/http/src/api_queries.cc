@@ -7,6 +7,7 @@
 #include "spine/projections/alerts.h"
 #include "spine/projections/kpis.h"
 #include "spine/projections/prices.h"
+#include "spine/projections/record_json.h"
 #include "spine/projections/stock.h"
 #include "spine/projections/suppliers.h"
 #include "spine/projections/timelines.h"
@@ -75,10 +76,7 @@ Result<std::pair<Json, std::uint64_t>> Api::Impl::query_model(
     if (!answer) return answer.error();
     return std::pair{std::move(*answer), *point.as_of};
   }
-  if (point.min_position > 0 &&
-      runner_.wait_for(point.min_position, options_.max_position_wait, name) < point.min_position) {
-    return Error{"not_caught_up", "min_position", std::string(name) + " has not applied it yet; retry"};
-  }
+  if (Status waited = wait_for_model(name, point.min_position, "min_position"); !waited) return waited.error();
   std::optional<Result<Json>> answer;
   std::uint64_t position = 0;
   Status read = runner_.read(name, [&](const projections::Projection& projection, std::uint64_t at) {
@@ -220,13 +218,10 @@ HttpResponse Api::Impl::timeline(Call& call, int kind, const std::string& id) {
     query.until_position = *point->as_of;
     position = *point->as_of;
     // The index must hold everything up to as_of before it is read.
-    if (runner_.wait_for(position, options_.max_position_wait, "timelines") < position) {
-      return refused(Error{"not_caught_up", "as_of", "the timelines have not applied it yet; retry"});
-    }
+    if (Status waited = wait_for_model("timelines", position, "as_of"); !waited) return refused(waited.error());
   } else {
-    if (point->min_position > 0 &&
-        runner_.wait_for(point->min_position, options_.max_position_wait, "timelines") < point->min_position) {
-      return refused(Error{"not_caught_up", "min_position", "the timelines have not applied it yet; retry"});
+    if (Status waited = wait_for_model("timelines", point->min_position, "min_position"); !waited) {
+      return refused(waited.error());
     }
     for (const projections::ProjectionStatus& status : runner_.status()) {
       if (status.name == "timelines") position = status.position;
@@ -331,7 +326,7 @@ HttpResponse Api::Impl::stream(Call& call, const std::string& stream_id) {
   std::optional<std::uint64_t> next;
   for (const store::RecordView& record : *records) {
     if (record.position() > position) continue;  // written after the point asked for
-    list.push_back(record_json(record));
+    list.push_back(projections::record_json(record));
     next = direction == store::Direction::kForward ? record.stream_version() + 1 : record.stream_version() - 1;
   }
   Json data = {{"stream", stream_id}, {"records", std::move(list)}};
@@ -359,7 +354,7 @@ HttpResponse Api::Impl::events(Call& call) {
     auto records = store_.read_all(from, count);
     if (!records) return refused(records.error());
     for (const store::RecordView& record : *records) {
-      list.push_back(record_json(record));
+      list.push_back(projections::record_json(record));
       last = record.position();
     }
   }
