@@ -88,6 +88,14 @@ std::int64_t lowest_price_30d(const std::vector<PricePoint>& changes, std::int64
   return lowest == INT64_MAX ? 0 : lowest;
 }
 
+std::vector<std::string> PriceProjection::sku_ids() const {
+  std::vector<std::string> ids;
+  for (const auto& [sku, prices] : skus_->rows()) {
+    if (!prices.changes.empty()) ids.push_back(sku);
+  }
+  return ids;
+}
+
 nlohmann::json PriceProjection::history(std::string_view sku) const {
   const SkuPrices* found = skus_->find(sku);
   if (found == nullptr || found->changes.empty()) return nullptr;

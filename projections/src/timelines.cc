@@ -84,6 +84,22 @@ void TimelineProjection::take_changed_rows(RowSink& sink) {
   pending_.clear();
 }
 
+nlohmann::json timeline_entry_json(const store::RecordView& record) {
+  nlohmann::json entry = {
+      {"position", record.position()},
+      {"type", record.event_type()},
+      {"stream", record.stream_id()},
+      {"stream_version", record.stream_version()},
+      {"occurred_at", internal::format_time(record.occurred_at_us())},
+      {"recorded_at", internal::format_time(record.recorded_at_us())},
+      {"actor", record.actor()},
+      {"command_id", record.command_id()},
+  };
+  auto body = domain::event_payload_to_json(record.payload());
+  entry["event"] = body.ok() ? nlohmann::json::parse(*body) : nlohmann::json(nullptr);
+  return entry;
+}
+
 Result<nlohmann::json> read_timeline(const ProjectionRunner& runner, const TimelineQuery& query) {
   if (query.id.empty()) return Error{"invalid_argument", "id", "a timeline needs an id"};
   const std::string prefix = "r/timelines/" + std::string(1, kind_letter(query.kind)) + "/" + query.id + "/";
@@ -108,19 +124,7 @@ Result<nlohmann::json> read_timeline(const ProjectionRunner& runner, const Timel
   for (std::uint64_t position : positions) {
     auto record = runner.store().read_at(position);
     if (!record.ok()) return record.error();
-    nlohmann::json entry = {
-        {"position", position},
-        {"type", record->event_type()},
-        {"stream", record->stream_id()},
-        {"stream_version", record->stream_version()},
-        {"occurred_at", internal::format_time(record->occurred_at_us())},
-        {"recorded_at", internal::format_time(record->recorded_at_us())},
-        {"actor", record->actor()},
-        {"command_id", record->command_id()},
-    };
-    auto body = domain::event_payload_to_json(record->payload());
-    entry["event"] = body.ok() ? nlohmann::json::parse(*body) : nlohmann::json(nullptr);
-    entries.push_back(std::move(entry));
+    entries.push_back(timeline_entry_json(*record));
   }
   nlohmann::json out = {{"entries", std::move(entries)}};
   out["next_after"] = more ? nlohmann::json(positions.back()) : nlohmann::json(nullptr);

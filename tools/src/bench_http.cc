@@ -210,6 +210,22 @@ end
     (*server)->shutdown();
     (*runner)->stop();
     const double ratio = median(spine_rps) / median(nginx_rps);
+    if (args.json) {
+      fmt::print("{}\n", nlohmann::json{{"response_bytes", sample.body.size()},
+                                        {"spine_requests_per_second", median(spine_rps)},
+                                        {"nginx_requests_per_second", median(nginx_rps)},
+                                        {"ratio", ratio},
+                                        {"target", 0.6},
+                                        {"met", ratio >= 0.6},
+                                        {"spine_p99_ms", median(spine_p99)},
+                                        {"nginx_p99_ms", median(nginx_p99)},
+                                        {"orders_requests_per_second", median(order_rps)},
+                                        {"orders_p50_ms", median(order_p50)},
+                                        {"orders_p99_ms", median(order_p99)},
+                                        {"orders_non_2xx", order_errors}}
+                             .dump(2));
+      return args.check && ratio < 0.6 ? kExitBelowTarget : kExitOk;
+    }
     fmt::print("wrk -t{} -c{} -d{}s, server threads {}, response {} bytes, {} runs (medians)\n", args.wrk_threads,
                args.connections, args.seconds, args.server_threads, sample.body.size(), args.repeats);
     fmt::print("{:<44} {:>12} {:>12} {:>7} {:>7}\n", "measure", "spine", "nginx", "ratio", "target");

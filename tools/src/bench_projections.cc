@@ -4,6 +4,8 @@
 // to visible in the projections, at a steady durable append rate.
 #include <fmt/core.h>
 
+#include <nlohmann/json.hpp>
+
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -177,19 +179,36 @@ int run_bench_projections(const BenchProjectionsArgs& args) {
                  memory_runs.back(), rebuild_runs.back());
     }
     const double raw = median(raw_runs), rebuild = median(rebuild_runs);
-    fmt::print("{:<58} {:>12} {:>12} {:>7} {:>7}\n", "measure", "spine", "raw", "ratio", "target");
-    fmt::print("{:<58} {:>12.0f} {:>12.0f} {:>7.3f} {:>7}\n",
-               fmt::format("rebuild all read models, {} events (events/s)", events), rebuild, raw, rebuild / raw, "0.25");
-    fmt::print("{:<58} {:>12.0f} {:>12.0f} {:>7.3f} {:>7}\n", "  of which apply only, in memory (events/s)", median(memory_runs),
-               raw, median(memory_runs) / raw, "-");
-
     const std::vector<Command> commands = commands_of(log, static_cast<std::uint64_t>(args.rate * args.lag_seconds));
     const LiveLag live = measure_live_lag(commands, args, dirs);
-    fmt::print("live: {} events appended durably in {:.1f} s ({:.0f} events/s, asked {}), {} appenders\n", live.events,
-               live.seconds, static_cast<double>(live.events) / live.seconds, args.rate, args.appenders);
-    fmt::print("live lag, append acknowledged to visible (ms): p50 {:.2f}  p99 {:.2f}  max {:.2f}  ({} appends)\n",
-               percentile(live.lags_ms, 0.5), percentile(live.lags_ms, 0.99),
-               live.lags_ms.empty() ? 0.0 : live.lags_ms.back(), live.lags_ms.size());
+    const double achieved = static_cast<double>(live.events) / live.seconds;
+    const double lag_p50 = percentile(live.lags_ms, 0.5), lag_p99 = percentile(live.lags_ms, 0.99);
+    const double lag_max = live.lags_ms.empty() ? 0.0 : live.lags_ms.back();
+    if (args.json) {
+      fmt::print("{}\n", nlohmann::json{{"events", events},
+                                        {"rebuild_events_per_second", rebuild},
+                                        {"raw_scan_events_per_second", raw},
+                                        {"in_memory_events_per_second", median(memory_runs)},
+                                        {"ratio", rebuild / raw},
+                                        {"target", 0.25},
+                                        {"met", rebuild / raw >= 0.25},
+                                        {"live_rate_asked", args.rate},
+                                        {"live_rate_achieved", achieved},
+                                        {"live_lag_p50_ms", lag_p50},
+                                        {"live_lag_p99_ms", lag_p99},
+                                        {"live_lag_max_ms", lag_max}}
+                             .dump(2));
+    } else {
+      fmt::print("{:<58} {:>12} {:>12} {:>7} {:>7}\n", "measure", "spine", "raw", "ratio", "target");
+      fmt::print("{:<58} {:>12.0f} {:>12.0f} {:>7.3f} {:>7}\n",
+                 fmt::format("rebuild all read models, {} events (events/s)", events), rebuild, raw, rebuild / raw, "0.25");
+      fmt::print("{:<58} {:>12.0f} {:>12.0f} {:>7.3f} {:>7}\n", "  of which apply only, in memory (events/s)",
+                 median(memory_runs), raw, median(memory_runs) / raw, "-");
+      fmt::print("live: {} events appended durably in {:.1f} s ({:.0f} events/s, asked {}), {} appenders\n", live.events,
+                 live.seconds, achieved, args.rate, args.appenders);
+      fmt::print("live lag, append acknowledged to visible (ms): p50 {:.2f}  p99 {:.2f}  max {:.2f}  ({} appends)\n",
+                 lag_p50, lag_p99, lag_max, live.lags_ms.size());
+    }
     if (args.check && rebuild / raw < 0.25) return kExitBelowTarget;
   } catch (const std::exception& error) {
     fmt::print(stderr, "error: {}\n", error.what());

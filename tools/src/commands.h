@@ -3,8 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "spine/result.h"
 
 namespace spine::cli {
 
@@ -15,6 +18,7 @@ enum ExitCode : int {
   kExitIoError = 3,        // the store could not be opened or read
   kExitBelowTarget = 4,    // bench --check: a ratio fell below its target
   kExitNotFound = 5,       // token revoke: no such live token
+  kExitReplayFailed = 6,   // replay: a read model refused a record (stderr names it)
 };
 
 struct VerifyArgs {
@@ -25,6 +29,7 @@ struct VerifyArgs {
 int run_verify(const VerifyArgs& args);
 }  // namespace spine::cli
 namespace spine::store { struct VerifyReport; }
+namespace spine::domain { struct Config; }
 namespace spine::cli {
 // Prints a verification report (text or one JSON object); returns the exit code.
 int print_verify_report(const store::VerifyReport& report, bool json);
@@ -137,6 +142,7 @@ struct BenchProjectionsArgs {
   double lag_seconds = 5;
   int appenders = 64;
   bool check = false;              // exit 4 below 0.25x the raw scan
+  bool json = false;
 };
 int run_bench_projections(const BenchProjectionsArgs& args);
 
@@ -150,8 +156,18 @@ struct BenchHttpArgs {
   std::string sku = "p0-0";    // the SKU read (a product of the bench shop)
   int products = 500;          // bench shop size (1-4 SKUs each); orders spread over "pK-0"
   bool check = false;          // exit 4 below 0.6x nginx
+  bool json = false;
 };
 int run_bench_http(const BenchHttpArgs& args);
+
+struct BenchAllArgs {
+  std::string work_dir;           // each benchmark works under <dir>/<name>
+  std::vector<std::string> only;  // benchmarks to run (append orders relay projections http); empty: all
+  bool quick = false;             // smoke-sized runs (tests); figures not to be quoted
+  bool json = false;
+  bool check = false;             // exit 4 when any target is missed
+};
+int run_bench_all(const BenchAllArgs& args);
 
 struct LoadArgs {
   std::string data_dir;
@@ -163,6 +179,23 @@ struct LoadArgs {
   bool json = false;
 };
 int run_load(const LoadArgs& args);
+
+struct ReplayArgs {
+  std::string data_dir;
+  std::optional<std::uint64_t> until_position;  // replay records 1..P
+  std::string until_time;                       // or every record recorded at or before T (RFC 3339)
+  std::vector<std::string> projections;         // models to print; empty: all
+  std::string timeline;                         // KIND:ID: also print that timeline
+  std::string config_path;                      // the shop configuration serve runs with
+  int utc_offset_minutes = 480;                 // local days of the KPIs
+  std::string kpi_from, kpi_to;                 // default: the days the replayed events cover
+  std::string granularity = "day";
+  std::string by = "all";
+};
+int run_replay(const ReplayArgs& args);
+
+// The shop configuration at `path` (TOML), or the built-in one when empty.
+Result<domain::Config> load_config_file(const std::string& path);
 
 struct TokenArgs {
   std::string data_dir;    // the token file is <data>/tokens.ndjson ...

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "progress.h"
 #include "spine/domain/event_json.h"
 #include "spine/projections/record_json.h"
 #include "spine/eventstore/chain_verifier.h"
@@ -136,13 +137,17 @@ int run_export(const ExportArgs& args) {
   store::EventStore& log = **opened;
   std::uint64_t records = 0, first_position = 0, last_position = 0;
   store::Digest last_hash{};
+  const std::uint64_t to = args.to == 0 ? log.head().position : args.to;
+  Progress progress("export", to >= args.from ? to - args.from + 1 : 0);
   const Status scanned = store::for_each_record(log, args.from, args.to, [&](const store::RecordView& r) -> Status {
     std::cout << record_json(r).dump() << '\n';
+    progress.update(records + 1);
     if (records++ == 0) first_position = r.position();
     last_hash = r.hash();
     last_position = r.position();
     return ok_status();
   });
+  progress.finish();
   if (!scanned) {
     fmt::print(stderr, "error: {}\n", scanned.error().to_string());
     return kExitIoError;
@@ -163,10 +168,13 @@ int run_verify_file(const std::string& path, bool json) {
     return kExitIoError;
   }
   ExportReader reader{in, {}, 0, std::nullopt, false};
+  Progress progress("verify (lines)", 0);
   for (;;) {
     auto next = reader.next();
     if (!next || !next->has_value()) break;
+    progress.update(reader.line_number);
   }
+  progress.finish();
   return print_verify_report(reader.verifier.report(), json);
 }
 
@@ -189,7 +197,11 @@ int run_import(const ImportArgs& args) {
       fmt::print(stderr, "error: {}\n", opened.error().to_string());
       return kExitIoError;
     }
-    imported = (*opened)->import_records([&] { return reader.next(); });
+    Progress progress("import (lines)", 0);
+    imported = (*opened)->import_records([&] {
+      progress.update(reader.line_number);
+      return reader.next();
+    });
   }
   if (!imported) {
     std::error_code ignored;
@@ -207,13 +219,16 @@ int run_stats(const StatsArgs& args) {
   store::EventStore& log = **opened;
   std::map<std::string, std::uint64_t> by_type, by_family;
   std::uint64_t streams = 0;
+  Progress progress("stats", log.head().position);
   const Status scanned = store::for_each_record(log, 1, 0, [&](const store::RecordView& r) -> Status {
+    progress.update(r.position());
     ++by_type[std::string(r.event_type())];
     const std::string_view stream = r.stream_id();
     ++by_family[std::string(stream.substr(0, stream.find('-')))];
     if (r.stream_version() == 1) ++streams;
     return ok_status();
   });
+  progress.finish();
   if (!scanned) {
     fmt::print(stderr, "error: {}\n", scanned.error().to_string());
     return kExitIoError;

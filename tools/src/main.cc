@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
 
   spine::cli::BenchAppendArgs bench;
   auto* bench_cmd = app.add_subcommand("bench", "Benchmarks against raw ceilings measured in the same run");
-  bench_cmd->require_subcommand(1);
+  bench_cmd->require_subcommand(0, 1);  // bare `spine bench`: every benchmark (bench all)
   auto* bench_append = bench_cmd->add_subcommand("append", "Durable append and read throughput vs raw RocksDB");
   bench_append->add_option("--dir", bench.work_dir, "Work directory for the stores (default: ./spine-bench-PID)");
   bench_append->add_option("--seconds", bench.seconds, "Seconds per measurement")->check(CLI::Range(0.1, 600.0));
@@ -117,6 +117,7 @@ int main(int argc, char** argv) {
   bench_projections->add_option("--lag-seconds", bench_projections_args.lag_seconds, "Length of the lag run")->capture_default_str();
   bench_projections->add_option("--appenders", bench_projections_args.appenders, "Appending threads")->capture_default_str()->check(CLI::Range(1, 1024));
   bench_projections->add_flag("--check", bench_projections_args.check, "Exit 4 when the rebuild is below 0.25x the raw scan");
+  bench_projections->add_flag("--json", bench_projections_args.json, "Print the figures as JSON");
 
 
   auto* tail_cmd = app.add_subcommand("tail", "Print the events in Spine's Kafka topics as NDJSON");
@@ -152,6 +153,16 @@ int main(int argc, char** argv) {
   bench_http->add_option("--server-threads", bench_http_args.server_threads, "Spine I/O threads and nginx workers")
       ->capture_default_str()->check(CLI::Range(1, 64));
   bench_http->add_flag("--check", bench_http_args.check, "Exit 4 below 0.6x nginx");
+  bench_http->add_flag("--json", bench_http_args.json, "Print the figures as JSON");
+
+  spine::cli::BenchAllArgs bench_all_args;
+  auto* bench_all = bench_cmd->add_subcommand("all", "Every benchmark, one table of figures, ceilings, ratios and targets");
+  bench_all->add_option("--dir", bench_all_args.work_dir, "Work directory (each benchmark under DIR/NAME)");
+  bench_all->add_option("--only", bench_all_args.only, "Benchmarks to run (repeatable)")
+      ->check(CLI::IsMember({"append", "orders", "relay", "projections", "http"}));
+  bench_all->add_flag("--quick", bench_all_args.quick, "Smoke-sized runs (seconds); not figures to quote");
+  bench_all->add_flag("--json", bench_all_args.json, "Print the table as JSON");
+  bench_all->add_flag("--check", bench_all_args.check, "Exit 4 when any target is missed");
 
   spine::cli::LoadArgs load;
   auto* load_cmd = app.add_subcommand("load", "Fill a store (stopped or new) with a realistic generated shop");
@@ -163,6 +174,25 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 10'000'000));
   load_cmd->add_option("--id-prefix", load.id_prefix, "Prefix of command and entity ids")->capture_default_str();
   load_cmd->add_flag("--json", load.json, "Print the figures as one JSON object");
+
+  spine::cli::ReplayArgs replay;
+  auto* replay_cmd = app.add_subcommand("replay", "Rebuild the read models offline (optionally as of a point) and print them as JSON");
+  replay_cmd->add_option("--data", replay.data_dir, "Store directory")->required();
+  auto* until_position = replay_cmd->add_option("--until-position", replay.until_position, "Replay records 1..P");
+  auto* until_time = replay_cmd->add_option("--until-time", replay.until_time,
+                                            "Replay every record recorded at or before T (RFC 3339)");
+  until_position->excludes(until_time);
+  replay_cmd->add_option("--projection", replay.projections, "Model to print (repeatable; default: all)")
+      ->check(CLI::IsMember({"stock", "kpis", "prices", "suppliers", "alerts"}));
+  replay_cmd->add_option("--timeline", replay.timeline, "Also print one timeline: order:ID, sku:ID, actor:ID or supplier:ID");
+  replay_cmd->add_option("--config", replay.config_path, "Shop configuration (TOML); default: the built-in shop.toml");
+  replay_cmd->add_option("--utc-offset-minutes", replay.utc_offset_minutes, "The shop's local time for KPI days")
+      ->capture_default_str()->check(CLI::Range(-1440, 1440));
+  replay_cmd->add_option("--kpi-from", replay.kpi_from, "KPI range start (RFC 3339 or local day; default: first event's day)");
+  replay_cmd->add_option("--kpi-to", replay.kpi_to, "KPI range end, exclusive (default: the day after the last event's)");
+  replay_cmd->add_option("--granularity", replay.granularity, "KPI rows: hour, day, week, month, total")->capture_default_str();
+  replay_cmd->add_option("--by", replay.by, "KPI dimension: all, channel, region, device, category, sku, supplier, rating")
+      ->capture_default_str();
 
   spine::cli::TokenArgs token;
   auto* token_cmd = app.add_subcommand("token", "Bearer tokens of the HTTP API (one per person or integration)");
@@ -190,6 +220,7 @@ int main(int argc, char** argv) {
     return verify.file.empty() ? spine::cli::run_verify(verify) : spine::cli::run_verify_file(verify.file, verify.json);
   }
   if (*load_cmd) return spine::cli::run_load(load);
+  if (*replay_cmd) return spine::cli::run_replay(replay);
   if (*token_cmd) {
     if (token.data_dir.empty() && token.token_file.empty()) {
       std::fprintf(stderr, "error: give --data DIR or --token-file FILE\n");
@@ -205,6 +236,9 @@ int main(int argc, char** argv) {
   if (*serve_cmd) return spine::cli::run_serve(serve);
   if (*tail_cmd) return spine::cli::run_tail(tail);
   if (*relay_cmd) return spine::cli::run_relay(relay_args);
+  if (*bench_all || (*bench_cmd && bench_cmd->get_subcommands().empty())) {
+    return spine::cli::run_bench_all(bench_all_args);
+  }
   if (*bench_append) return spine::cli::run_bench_append(bench);
   if (*bench_orders) return spine::cli::run_bench_orders(orders);
   if (*bench_relay) return spine::cli::run_bench_relay(relay_bench);

@@ -27,15 +27,6 @@ namespace spine::cli {
 
 namespace {
 
-Result<domain::Config> load_config(const std::string& path) {
-  if (path.empty()) return domain::default_config();
-  std::ifstream in(path);
-  if (!in) return Error{"config_invalid", path, "cannot read the configuration file"};
-  std::stringstream text;
-  text << in.rdbuf();
-  return domain::parse_config(text.str(), path);
-}
-
 // Many keep-alive connections need many descriptors: raise the soft limit to the hard one.
 void raise_descriptor_limit() {
   rlimit limit{};
@@ -90,7 +81,7 @@ int run_serve(const ServeArgs& args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   raise_descriptor_limit();
-  auto config = load_config(args.config_path);
+  auto config = load_config_file(args.config_path);
   if (!config) {
     fmt::print(stderr, "error: {}\n", config.error().to_string());
     return kExitUsage;
@@ -267,6 +258,15 @@ int run_relay(const RelayArgs& args) {
   const kafka::RelayStatus status = relay.status();
   fmt::print("published {} of {} ({} found already in Kafka)\n", status.published_position, head, status.skipped_total);
   return kExitOk;
+}
+
+Result<domain::Config> load_config_file(const std::string& path) {
+  if (path.empty()) return domain::default_config();
+  std::ifstream in(path);
+  if (!in) return Error{"config_invalid", path, "cannot read the configuration file"};
+  std::stringstream text;
+  text << in.rdbuf();
+  return domain::parse_config(text.str(), path);
 }
 
 }  // namespace spine::cli

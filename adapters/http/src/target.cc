@@ -127,16 +127,28 @@ Result<Target> parse_target(std::string_view target) {
   return out;
 }
 
+std::optional<std::uint64_t> parse_unsigned(std::string_view text) {
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+}  // namespace spine::http::internal
+
+namespace spine::http {
+
 std::optional<std::int64_t> parse_rfc3339(std::string_view t) {
   // YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)
   if (t.size() < 20 || t[4] != '-' || t[7] != '-' || (t[10] != 'T' && t[10] != 't' && t[10] != ' ') || t[13] != ':' ||
       t[16] != ':') {
     return std::nullopt;
   }
-  auto y = digits(t, 0, 4), mo = digits(t, 5, 2), d = digits(t, 8, 2);
-  auto h = digits(t, 11, 2), mi = digits(t, 14, 2), s = digits(t, 17, 2);
+  auto y = internal::digits(t, 0, 4), mo = internal::digits(t, 5, 2), d = internal::digits(t, 8, 2);
+  auto h = internal::digits(t, 11, 2), mi = internal::digits(t, 14, 2), s = internal::digits(t, 17, 2);
   if (!y || !mo || !d || !h || !mi || !s) return std::nullopt;
-  auto base = civil_us(*y, *mo, *d, *h, *mi, *s);
+  auto base = internal::civil_us(*y, *mo, *d, *h, *mi, *s);
   if (!base) return std::nullopt;
   std::size_t i = 19;
   std::int64_t fraction_us = 0;
@@ -156,7 +168,7 @@ std::optional<std::int64_t> parse_rfc3339(std::string_view t) {
   if (t[i] == 'Z' || t[i] == 'z') {
     ++i;
   } else if (t[i] == '+' || t[i] == '-') {
-    auto oh = digits(t, i + 1, 2), om = digits(t, i + 4, 2);
+    auto oh = internal::digits(t, i + 1, 2), om = internal::digits(t, i + 4, 2);
     if (!oh || !om || i + 3 >= t.size() || t[i + 3] != ':' || *oh > 23 || *om > 59) return std::nullopt;
     offset_us = (*oh * 60LL + *om) * 60'000'000LL * (t[i] == '-' ? -1 : 1);
     i += 6;
@@ -169,19 +181,11 @@ std::optional<std::int64_t> parse_rfc3339(std::string_view t) {
 
 std::optional<std::int64_t> parse_local_day(std::string_view t, int utc_offset_minutes) {
   if (t.size() != 10 || t[4] != '-' || t[7] != '-') return std::nullopt;
-  auto y = digits(t, 0, 4), m = digits(t, 5, 2), d = digits(t, 8, 2);
+  auto y = internal::digits(t, 0, 4), m = internal::digits(t, 5, 2), d = internal::digits(t, 8, 2);
   if (!y || !m || !d) return std::nullopt;
-  auto base = civil_us(*y, *m, *d, 0, 0, 0);
+  auto base = internal::civil_us(*y, *m, *d, 0, 0, 0);
   if (!base) return std::nullopt;
   return *base - static_cast<std::int64_t>(utc_offset_minutes) * 60'000'000LL;
 }
 
-std::optional<std::uint64_t> parse_unsigned(std::string_view text) {
-  if (text.empty() || text.size() > 20) return std::nullopt;
-  std::uint64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
-}  // namespace spine::http::internal
+}  // namespace spine::http

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "spine/http/time_text.h"
 #include "spine/result.h"
 
 namespace spine::http::internal {
@@ -21,10 +22,8 @@ struct Target {
 // invalid UTF-8 after decoding).
 Result<Target> parse_target(std::string_view target);
 
-// "2025-10-01T20:00:00Z", "2025-10-01T20:00:00.5+08:00" -> UTC microseconds.
-std::optional<std::int64_t> parse_rfc3339(std::string_view text);
-// "2025-10-01" as local midnight at `utc_offset_minutes` -> UTC microseconds.
-std::optional<std::int64_t> parse_local_day(std::string_view text, int utc_offset_minutes);
+using ::spine::http::parse_local_day;  // spine/http/time_text.h
+using ::spine::http::parse_rfc3339;
 // A decimal without sign, at most 2^64-1.
 std::optional<std::uint64_t> parse_unsigned(std::string_view text);
 bool valid_utf8(std::string_view text);

@@ -47,6 +47,8 @@ class PriceProjection final : public Projection {
   // {sku, price, cost_price, lowest_30d, promo_eligible, shipped_units,
   //  changes: [...]}, or null for an unknown SKU; windows end at clock_us().
   nlohmann::json history(std::string_view sku) const;
+  // Every SKU with a price, in id order.
+  std::vector<std::string> sku_ids() const;
   std::int64_t clock_us() const { return clock_us_; }
 
  private:

@@ -45,6 +45,10 @@ struct TimelineQuery {
 // event as JSON), oldest first: {"entries": [...], "next_after": P or null}.
 Result<nlohmann::json> read_timeline(const ProjectionRunner& runner, const TimelineQuery& query);
 
+// One timeline entry: the record's envelope fields and its event as JSON
+// (the shape of read_timeline's entries).
+nlohmann::json timeline_entry_json(const store::RecordView& record);
+
 // The ids a record belongs to, per kind (exposed for tests and tools).
 std::vector<std::pair<TimelineKind, std::string>> timeline_memberships(const store::RecordView& record,
                                                                        const shop::EventBodyUnion* event);

@@ -1,0 +1,17 @@
+// The time grammar of the API's parameters (as_of=, from=, to=), public so
+// that offline tools (`spine replay --until-time`) accept exactly the same
+// texts as the HTTP API.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace spine::http {
+
+// "2025-10-01T20:00:00Z", "2025-10-01T20:00:00.5+08:00" -> UTC microseconds.
+std::optional<std::int64_t> parse_rfc3339(std::string_view text);
+// "2025-10-01" as local midnight at `utc_offset_minutes` -> UTC microseconds.
+std::optional<std::int64_t> parse_local_day(std::string_view text, int utc_offset_minutes);
+
+}  // namespace spine::http
