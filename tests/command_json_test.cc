@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "spine/domain/command_json.h"
+#include "spine/domain/event_json.h"
+#include "spine/domain/events.h"
 
 namespace spine::domain {
 namespace {
@@ -33,6 +35,36 @@ TEST(CommandJson, FieldsArriveTypedWithEnumsByNameOrNumber) {
   EXPECT_EQ(order->lines[0]->quantity, 2);
   EXPECT_EQ(order->lines[0]->unit_price, 1990);
   EXPECT_EQ(order->coupon, "");
+}
+
+TEST(CommandJson, ACommandRenderedAsJsonParsesBackToTheSameCommand) {
+  auto parsed = command_from_json(
+      "place-order", R"({"order_id":"o1","customer_id":"c9","channel":"Livestream","device":"Mobile","region":"east",
+                         "lines":[{"sku_id":"s1","quantity":2,"unit_price":1990},{"sku_id":"s2","quantity":1,"unit_price":5}]})");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
+  auto rendered = command_to_json(*parsed);
+  ASSERT_TRUE(rendered.ok()) << rendered.error().to_string();
+  EXPECT_EQ(rendered->first, "place-order");
+  auto again = command_from_json(rendered->first, rendered->second);
+  ASSERT_TRUE(again.ok()) << again.error().to_string() << " in " << rendered->second;
+  EXPECT_EQ(encode_command(*again), encode_command(*parsed));
+  EXPECT_EQ(command_to_json(shop::CommandBodyUnion{}).error().code, "command_invalid");
+}
+
+TEST(EventJson, AnEventRenderedAsJsonParsesBackToTheSamePayload) {
+  shop::OrderPaidT paid;
+  paid.order_id = "o1";
+  paid.amount = 1990;
+  shop::EventBodyUnion event;
+  event.Set(std::move(paid));
+  const std::string payload = encode_event(event);
+  auto json = event_payload_to_json(payload);
+  ASSERT_TRUE(json.ok());
+  auto back = event_payload_from_json(*json);
+  ASSERT_TRUE(back.ok()) << back.error().to_string();
+  EXPECT_EQ(*event_payload_to_json(*back), *json);
+  EXPECT_EQ(event_payload_from_json("{\"body_type\":\"Nope\"}").error().code, "invalid_json");
+  EXPECT_EQ(event_payload_from_json("not json").error().code, "invalid_json");
 }
 
 TEST(CommandJson, ShapeErrorsNameTheFieldPathAndTheRule) {

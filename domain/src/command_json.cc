@@ -1,4 +1,5 @@
 #include "spine/domain/command_json.h"
+#include "spine/domain/events.h"
 #include "spine/domain/event_json.h"
 
 #include <flatbuffers/idl.h>
@@ -232,6 +233,20 @@ const std::vector<std::string>& command_names() {
     return out;
   }();
   return names;
+}
+
+Result<std::pair<std::string, std::string>> command_to_json(const shop::CommandBodyUnion& command) {
+  if (command.type == shop::CommandBody::NONE) return Error{"command_invalid", "command", "the command has no body"};
+  const std::string bytes = encode_command(command);
+  std::string text;
+  if (!flatbuffers::GenerateText(thread_parser(), bytes.data(), &text)) {
+    return Error{"command_invalid", "command", "the command cannot be rendered as JSON"};
+  }
+  Json root = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (root.is_discarded() || !root.contains("body_type") || !root.contains("body")) {
+    return Error{"command_invalid", "command", "the command's JSON lacks its body"};
+  }
+  return std::pair{kebab_case(root["body_type"].get<std::string>()), root["body"].dump()};
 }
 
 Result<shop::CommandBodyUnion> command_from_json(std::string_view name, std::string_view json) {

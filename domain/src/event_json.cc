@@ -49,4 +49,19 @@ Result<std::string> event_payload_to_json(std::string_view payload) {
   return json;
 }
 
+Result<std::string> event_payload_from_json(std::string_view json) {
+  SchemaParser& s = schema();
+  std::lock_guard lock(s.mutex);
+  const std::string text(json);
+  if (!s.parser.ParseJson(text.c_str())) {
+    return Error{"invalid_json", "event", "not the JSON of a shop.Event: " + s.parser.error_};
+  }
+  std::string payload(reinterpret_cast<const char*>(s.parser.builder_.GetBufferPointer()), s.parser.builder_.GetSize());
+  flatbuffers::Verifier verifier(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size());
+  if (!shop::VerifyEventBuffer(verifier)) {
+    return Error{"payload_invalid", "event", "the JSON does not make a valid shop.Event"};
+  }
+  return payload;
+}
+
 }  // namespace spine::domain

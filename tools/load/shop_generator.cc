@@ -41,8 +41,7 @@ struct Weighted {
 
 class Generator {
  public:
-  Generator(commands::CommandHandler& handler, const LoadOptions& options)
-      : handler_(handler), options_(options), rng_(options.seed) {}
+  Generator(CommandPort& port, const LoadOptions& options) : port_(port), options_(options), rng_(options.seed) {}
 
   Result<LoadFigures> run() {
     if (Status s = set_up(); !s.ok()) return s.error();
@@ -81,13 +80,18 @@ class Generator {
     envelope.actor = actor;
     envelope.occurred_at_us = now_;
     envelope.body.Set(std::move(command));
-    auto outcome = handler_.handle(envelope);
+    Status outcome = port_.handle(envelope);
     if (outcome.ok()) {
       ++figures_.accepted;
       return true;
     }
     const std::string& code = outcome.error().code;
-    if (code == "io_error" || code == "no_space" || code == "corruption" || code == "store_closed") return outcome.error();
+    // The store or the link failed (http_error: a server error, or a token not allowed): stop.
+    // A refusal by the shop's rules is counted.
+    if (code == "io_error" || code == "no_space" || code == "corruption" || code == "store_closed" ||
+        code == "http_error") {
+      return outcome.error();
+    }
     ++figures_.refused;
     return false;
   }
@@ -95,15 +99,18 @@ class Generator {
   Status set_up() {
     now_ = options_.start_us;
     figures_.first_us = now_;
-    for (commands::CommandEnvelope registration : commands::configured_registrations(handler_.config())) {
+    for (commands::CommandEnvelope registration : commands::configured_registrations(port_.config())) {
       registration.occurred_at_us = now_;
-      auto outcome = handler_.handle(registration);
-      if (!outcome.ok() && outcome.error().code != "already_exists") {
+      Status outcome = port_.handle(registration);
+      // Already registered (by serve at start, or an earlier load) is fine.
+      const bool registered = !outcome.ok() && (outcome.error().code == "supplier_exists" ||
+                                                outcome.error().code == "warehouse_exists");
+      if (!outcome.ok() && !registered) {
         // Registrations are idempotent by command id; a refusal here means a misconfigured shop.
         return outcome.error();
       }
     }
-    const domain::Config& config = handler_.config();
+    const domain::Config& config = port_.config();
     static const std::int32_t kRatings[] = {49, 48, 48, 46, 45, 44, 42, 40};
     for (int p = 0; p < options_.products; ++p) {
       const domain::CategoryConfig& category = config.categories[static_cast<std::size_t>(p) % config.categories.size()];
@@ -253,7 +260,7 @@ class Generator {
   }
 
   Result<domain::OrderState> order_state(const std::string& order_id) {
-    auto state = handler_.current_state(domain::order_stream(order_id));
+    auto state = port_.current_state(domain::order_stream(order_id));
     if (!state.ok()) return state.error();
     if (!std::holds_alternative<domain::OrderState>(state->state)) return domain::OrderState{};
     return std::get<domain::OrderState>(state->state);
@@ -406,7 +413,7 @@ class Generator {
   }
 
   Status receive_return(const std::string& order_id) {
-    const domain::Config& config = handler_.config();
+    const domain::Config& config = port_.config();
     shop::ReceiveReturnT c;
     c.order_id = order_id;
     c.return_id = "r1";
@@ -449,12 +456,12 @@ class Generator {
   Status restock() {
     for (const Sku& sku : skus_) {
       if (!sku.supplier.empty()) continue;
-      auto state = handler_.current_state(domain::stock_stream(sku.id));
+      auto state = port_.current_state(domain::stock_stream(sku.id));
       if (!state.ok()) return state.error();
       if (!std::holds_alternative<domain::StockState>(state->state)) continue;
       const domain::StockState& stock = std::get<domain::StockState>(state->state);
       if (stock.available() >= 120) continue;
-      const auto& warehouses = handler_.config().warehouses;
+      const auto& warehouses = port_.config().warehouses;
       if (Status s = receive(sku, warehouses[static_cast<std::size_t>(pick(0, static_cast<int>(warehouses.size()) - 1))].id,
                              pick(200, 500));
           !s.ok()) {
@@ -491,7 +498,7 @@ class Generator {
       // Keep our own price list in step with what was accepted.
       for (int k = 0; k < count; ++k) {
         Sku& sku = skus_[indexes[static_cast<std::size_t>(k)]];
-        auto state = handler_.current_state(domain::product_stream(sku.product_id));
+        auto state = port_.current_state(domain::product_stream(sku.product_id));
         if (!state.ok()) return state.error();
         if (const auto* product = std::get_if<domain::ProductState>(&state->state)) {
           if (const domain::ProductSku* found = product->find_sku(sku.id)) sku.price = found->price;
@@ -534,7 +541,7 @@ class Generator {
     return ok_status();
   }
 
-  commands::CommandHandler& handler_;
+  CommandPort& port_;
   LoadOptions options_;
   std::mt19937_64 rng_;
   std::priority_queue<Task> agenda_;
@@ -549,10 +556,15 @@ class Generator {
 }  // namespace
 
 Result<LoadFigures> generate_shop(commands::CommandHandler& handler, const LoadOptions& options) {
+  HandlerPort port(handler);
+  return generate_shop(port, options);
+}
+
+Result<LoadFigures> generate_shop(CommandPort& port, const LoadOptions& options) {
   if (options.orders < 0 || options.products < 1 || options.orders_per_day < 1) {
     return Error{"invalid_argument", "orders", "orders >= 0, products >= 1, orders_per_day >= 1"};
   }
-  Generator generator(handler, options);
+  Generator generator(port, options);
   return generator.run();
 }
 

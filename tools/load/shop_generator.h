@@ -26,6 +26,36 @@ struct LoadOptions {
   std::string id_prefix = "load";                 // command ids "<prefix>:<n>", entity ids use it too
 };
 
+// Where the generator's commands go: a local store's CommandHandler, or a
+// running Spine over HTTP (`spine load --url`). Either way the same rules
+// decide; the generator reads back the few states it needs through it.
+class CommandPort {
+ public:
+  virtual ~CommandPort() = default;
+  virtual const domain::Config& config() const = 0;
+  // One command; a refusal is the domain's Error (code, field, rule).
+  virtual Status handle(const commands::CommandEnvelope& envelope) = 0;
+  virtual Result<domain::StreamState> current_state(const std::string& stream_id) = 0;
+};
+
+// The port of a local store.
+class HandlerPort final : public CommandPort {
+ public:
+  explicit HandlerPort(commands::CommandHandler& handler) : handler_(handler) {}
+  const domain::Config& config() const override { return handler_.config(); }
+  Status handle(const commands::CommandEnvelope& envelope) override {
+    auto outcome = handler_.handle(envelope);
+    if (!outcome.ok()) return outcome.error();
+    return ok_status();
+  }
+  Result<domain::StreamState> current_state(const std::string& stream_id) override {
+    return handler_.current_state(stream_id);
+  }
+
+ private:
+  commands::CommandHandler& handler_;
+};
+
 struct LoadFigures {
   std::uint64_t commands = 0, accepted = 0, refused = 0;
   std::int64_t first_us = 0, last_us = 0;  // simulated time covered
@@ -33,6 +63,9 @@ struct LoadFigures {
 
 // Stops at the first store error (I/O, disk full); business refusals (an
 // order that would oversell, a late refund) are counted, as in a real shop.
+// The configured suppliers and warehouses are registered first (at
+// options.start_us, idempotent by command id).
+Result<LoadFigures> generate_shop(CommandPort& port, const LoadOptions& options);
 Result<LoadFigures> generate_shop(commands::CommandHandler& handler, const LoadOptions& options);
 
 }  // namespace spine::load

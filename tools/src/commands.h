@@ -170,7 +170,10 @@ struct BenchAllArgs {
 int run_bench_all(const BenchAllArgs& args);
 
 struct LoadArgs {
-  std::string data_dir;
+  std::string data_dir;      // a store (stopped, or new) ...
+  std::string url;           // ... or a running Spine: http://HOST:PORT
+  std::string token;         // with --url: an admin token (default: $SPINE_TOKEN)
+  std::string config_path;   // the shop configuration (default: the built-in one)
   int orders = 1000;
   std::uint64_t seed = 7;
   int products = 24;

@@ -166,7 +166,11 @@ int main(int argc, char** argv) {
 
   spine::cli::LoadArgs load;
   auto* load_cmd = app.add_subcommand("load", "Fill a store (stopped or new) with a realistic generated shop");
-  load_cmd->add_option("--data", load.data_dir, "Store directory (created if missing; not in use by serve)")->required();
+  auto* load_data = load_cmd->add_option("--data", load.data_dir, "Store directory (created if missing; not in use by serve)");
+  auto* load_url = load_cmd->add_option("--url", load.url, "A running Spine instead: http://HOST:PORT (commands over its HTTP API)");
+  load_data->excludes(load_url);
+  load_cmd->add_option("--token", load.token, "With --url: an admin token (default: $SPINE_TOKEN)")->needs(load_url);
+  load_cmd->add_option("--config", load.config_path, "Shop configuration (TOML), as serve's; default: the built-in one");
   load_cmd->add_option("--orders", load.orders, "Orders to generate")->capture_default_str()->check(CLI::Range(1, 100'000'000));
   load_cmd->add_option("--seed", load.seed, "Seed: the same seed gives the same commands")->capture_default_str();
   load_cmd->add_option("--products", load.products, "Products in the catalog")->capture_default_str()->check(CLI::Range(1, 100'000));
@@ -219,7 +223,13 @@ int main(int argc, char** argv) {
   if (*verify_cmd) {
     return verify.file.empty() ? spine::cli::run_verify(verify) : spine::cli::run_verify_file(verify.file, verify.json);
   }
-  if (*load_cmd) return spine::cli::run_load(load);
+  if (*load_cmd) {
+    if (load.data_dir.empty() && load.url.empty()) {
+      std::fprintf(stderr, "error: give --data DIR or --url http://HOST:PORT\n");
+      return spine::cli::kExitUsage;
+    }
+    return spine::cli::run_load(load);
+  }
   if (*replay_cmd) return spine::cli::run_replay(replay);
   if (*token_cmd) {
     if (token.data_dir.empty() && token.token_file.empty()) {

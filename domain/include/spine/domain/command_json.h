@@ -13,6 +13,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "spine/fb/commands_generated.h"
@@ -30,6 +31,12 @@ const std::vector<std::string>& command_names();
 // Parses `json` as the body of command `name` (kebab case). Errors:
 // "unknown_command" (field "command") or the shape errors listed above.
 Result<shop::CommandBodyUnion> command_from_json(std::string_view name, std::string_view json);
+
+// The other way: a command's name (kebab case) and its JSON body, such that
+// command_from_json(name, body) gives the same command back. Clients of the
+// HTTP API (`spine load --url`) use it. Error "command_invalid" for an empty
+// union.
+Result<std::pair<std::string, std::string>> command_to_json(const shop::CommandBodyUnion& command);
 
 // The commands schema text (domain/schema/commands.fbs), for documentation.
 std::string_view commands_schema_text();

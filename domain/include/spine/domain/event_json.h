@@ -14,6 +14,11 @@ namespace spine::domain {
 // Errors: "payload_invalid" (the bytes fail the FlatBuffers verifier).
 Result<std::string> event_payload_to_json(std::string_view payload);
 
+// The inverse: a payload from the JSON event_payload_to_json renders (clients
+// of the HTTP API fold streams with it). Errors: "invalid_json" (not that
+// JSON), "payload_invalid".
+Result<std::string> event_payload_from_json(std::string_view json);
+
 // The schema text the JSON follows (domain/schema/events.fbs).
 std::string_view events_schema_text();
 
