@@ -81,6 +81,11 @@ error_log {}/logs/error.log;
 events {{ worker_connections 4096; }}
 http {{
   access_log off;
+  # A tuned static server: descriptors and stat results cached, no per-request open/close.
+  open_file_cache max=1000 inactive=60s;
+  open_file_cache_valid 60s;
+  sendfile on;
+  tcp_nodelay on;
   client_body_temp_path {}/tmp-body; proxy_temp_path {}/tmp-proxy; fastcgi_temp_path {}/tmp-fcgi;
   uwsgi_temp_path {}/tmp-uwsgi; scgi_temp_path {}/tmp-scgi;
   keepalive_requests 1000000;

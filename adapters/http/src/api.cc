@@ -100,10 +100,31 @@ HttpResponse Api::Impl::handle(const HttpRequest& request) {
     }
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  requests_->Add({{"route", route}, {"status", std::to_string(response.status)}}).Increment();
-  latency_->Add({{"route", route}}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5})
-      .Observe(seconds);
+  count_request(route, response.status, seconds);
   return response;
+}
+
+void Api::Impl::count_request(const std::string& route, int status, double seconds) {
+  const std::pair<std::string, int> key{route, status};
+  RequestMetrics metrics{};
+  bool cached = false;
+  {
+    std::shared_lock lock(metric_cache_mutex_);
+    if (auto it = metric_cache_.find(key); it != metric_cache_.end()) {
+      metrics = it->second;
+      cached = true;
+    }
+  }
+  if (!cached) {
+    std::unique_lock lock(metric_cache_mutex_);
+    metrics.requests = &requests_->Add({{"route", route}, {"status", std::to_string(status)}});
+    metrics.latency = &latency_->Add({{"route", route}}, prometheus::Histogram::BucketBoundaries{
+                                                             0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                             0.5, 1, 2.5, 5});
+    metric_cache_.emplace(key, metrics);
+  }
+  metrics.requests->Increment();
+  metrics.latency->Observe(seconds);
 }
 
 HttpResponse Api::Impl::route_call(Call& call) {

@@ -7,7 +7,10 @@
 #include <prometheus/registry.h>
 
 #include <nlohmann/json.hpp>
+#include <map>
 #include <optional>
+#include <shared_mutex>
+#include <unordered_map>
 
 #include "spine/http/api.h"
 #include "target.h"
@@ -64,6 +67,10 @@ class Api::Impl {
   Result<std::pair<Json, std::uint64_t>> query_model(std::string_view name, const ReadPoint& point,
                                                      const std::function<Result<Json>(const Model&)>& query) const;
   HttpResponse answer(const Call& call, Json data, std::uint64_t position) const;
+  // GET /v1/stock/{sku} at the model's current position: the rendered answer
+  // is kept per (SKU, masking) and reused while the stock model has not moved
+  // (any new record re-renders it once). nullopt: the SKU is not known.
+  std::optional<HttpResponse> current_stock_answer(const Call& call, const std::string& sku);
   Result<std::uint64_t> page_limit(const Call& call) const;
 
   HttpResponse stock(Call& call);
@@ -91,6 +98,25 @@ class Api::Impl {
   prometheus::Family<prometheus::Gauge>* projection_position_;
   prometheus::Family<prometheus::Gauge>* projection_lag_;
   prometheus::Family<prometheus::Gauge>* projection_failed_;
+
+  // Records one request in the metrics. The children of each (route, status)
+  // are looked up in the families once and kept here, so a request takes no
+  // family mutex and builds no label map (readers share the lock).
+  void count_request(const std::string& route, int status, double seconds);
+  struct RequestMetrics {
+    prometheus::Counter* requests;
+    prometheus::Histogram* latency;
+  };
+  struct RenderedAnswer {
+    std::uint64_t position = 0;
+    std::string body;
+  };
+  static constexpr std::size_t kMaxRenderedAnswers = 4096;  // cleared when full
+  std::shared_mutex rendered_mutex_;
+  std::unordered_map<std::string, RenderedAnswer> rendered_;  // "<m|c>:<sku>" (masked or not)
+
+  std::shared_mutex metric_cache_mutex_;
+  std::map<std::pair<std::string, int>, RequestMetrics> metric_cache_;  // bounded: routes x statuses
 };
 
 }  // namespace spine::http

@@ -176,6 +176,12 @@ HttpResponse Api::Impl::stock(Call& call) {
     }
   }
   const std::string sku = one ? call.target.segments[2] : "";
+  if (one && !point->as_of) {
+    if (Status waited = wait_for_model("stock", point->min_position, "min_position"); !waited) return refused(waited.error());
+    std::optional<HttpResponse> current = current_stock_answer(call, sku);
+    if (!current) return not_found("sku", "SKU '" + sku + "'");
+    return std::move(*current);
+  }
   auto result = query_model<projections::StockProjection>(
       "stock", *point, [&](const projections::StockProjection& model) -> Result<Json> {
         return one ? model.sku(sku) : model.list(status);
@@ -183,6 +189,30 @@ HttpResponse Api::Impl::stock(Call& call) {
   if (!result) return refused(result.error());
   if (result->first.is_null()) return not_found("sku", "SKU '" + sku + "'");
   return answer(call, std::move(result->first), result->second);
+}
+
+std::optional<HttpResponse> Api::Impl::current_stock_answer(const Call& call, const std::string& sku) {
+  const std::string key = (sees_costs(call.principal.role) ? "c:" : "m:") + sku;
+  std::optional<HttpResponse> response;
+  Status read = runner_.read("stock", [&](const projections::Projection& projection, std::uint64_t at) {
+    {
+      std::shared_lock lock(rendered_mutex_);
+      if (auto it = rendered_.find(key); it != rendered_.end() && it->second.position == at) {
+        response.emplace();
+        response->headers.emplace_back("Spine-Position", std::to_string(at));
+        response->body = it->second.body;
+        return;
+      }
+    }
+    Json data = dynamic_cast<const projections::StockProjection&>(projection).sku(sku);
+    if (data.is_null()) return;
+    response = answer(call, std::move(data), at);
+    std::unique_lock lock(rendered_mutex_);
+    if (rendered_.size() >= kMaxRenderedAnswers) rendered_.clear();
+    rendered_[key] = RenderedAnswer{at, response->body};
+  });
+  if (!read) return problem(status_for(read.error()), read.error());
+  return response;
 }
 
 HttpResponse Api::Impl::order(Call& call, const std::string& order_id) {

@@ -54,10 +54,22 @@ class HttpServer::Impl {
   Impl(HttpServerOptions opts, HttpService& svc)
       : options(std::move(opts)),
         service(svc),
-        ioc(options.io_threads),
-        acceptor(ioc),
-        accept_retry(ioc),
-        workers(static_cast<std::size_t>(options.worker_threads)) {}
+        contexts(make_contexts(options.io_threads)),
+        acceptor(*contexts.front()),
+        accept_retry(*contexts.front()),
+        workers(static_cast<std::size_t>(options.worker_threads)) {
+    for (auto& context : contexts) guards.emplace_back(asio::make_work_guard(*context));
+  }
+
+  // One io_context per I/O thread (concurrency hint 1: no scheduler locking
+  // between threads); each connection lives on one of them, so its handlers
+  // never run concurrently and need no strand.
+  static std::vector<std::unique_ptr<asio::io_context>> make_contexts(int threads) {
+    std::vector<std::unique_ptr<asio::io_context>> out;
+    for (int i = 0; i < std::max(1, threads); ++i) out.push_back(std::make_unique<asio::io_context>(1));
+    return out;
+  }
+  asio::io_context& next_context() { return *contexts[next_context_index++ % contexts.size()]; }
 
   void do_accept();
   void register_session(Session* session, std::weak_ptr<Session> weak) {
@@ -72,7 +84,9 @@ class HttpServer::Impl {
 
   HttpServerOptions options;
   HttpService& service;
-  asio::io_context ioc;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;  // run() until shutdown
+  std::size_t next_context_index = 0;  // only the accepting handler (context 0) touches it
   tcp::acceptor acceptor;
   asio::steady_timer accept_retry;
   asio::thread_pool workers;
@@ -272,7 +286,7 @@ void HttpServer::Impl::refuse_connection(tcp::socket socket) {
 }
 
 void HttpServer::Impl::do_accept() {
-  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor.async_accept(next_context(), [this](beast::error_code ec, tcp::socket socket) {
     if (stopping || !acceptor.is_open()) return;
     if (ec) {
       // Out of descriptors or the like: back off instead of spinning.
@@ -309,8 +323,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpServerOptions options,
   if (ec) return Error{"http_bind", "--http", "cannot listen on " + where + ": " + ec.message()};
   Impl* raw = impl.get();
   raw->do_accept();
-  for (int i = 0; i < std::max(1, raw->options.io_threads); ++i) {
-    raw->threads.emplace_back([raw] { raw->ioc.run(); });
+  for (auto& context : raw->contexts) {
+    raw->threads.emplace_back([context = context.get()] { context->run(); });
   }
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
@@ -337,7 +351,7 @@ void HttpServer::shutdown(std::chrono::milliseconds drain) {
   if (impl_->stopped) return;
   impl_->stopped = true;
   impl_->stopping = true;
-  asio::post(impl_->ioc, [impl = impl_.get()] {
+  asio::post(*impl_->contexts.front(), [impl = impl_.get()] {
     beast::error_code ignored;
     impl->acceptor.close(ignored);
     impl->accept_retry.cancel();
@@ -356,7 +370,8 @@ void HttpServer::shutdown(std::chrono::milliseconds drain) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   impl_->workers.join();
-  impl_->ioc.stop();
+  impl_->guards.clear();
+  for (auto& context : impl_->contexts) context->stop();
   for (std::thread& thread : impl_->threads) thread.join();
 }
 

@@ -141,6 +141,7 @@ Status TokenStore::write_file(const std::vector<TokenRecord>& records) const {
   if (!written || std::rename(temporary.c_str(), path_.c_str()) != 0) {
     return Error{"io_error", path_, "cannot write the token file"};
   }
+  last_check_ns_.store(std::numeric_limits<std::int64_t>::min() / 2);  // our own change: re-read at once
   return ok_status();
 }
 
@@ -190,6 +191,12 @@ Result<std::vector<TokenRecord>> TokenStore::revoke(const std::string& id_or_nam
 Result<std::vector<TokenRecord>> TokenStore::list() const { return read_file(); }
 
 Status TokenStore::reload_if_changed() {
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch()).count();
+  std::int64_t checked = last_check_ns_.load(std::memory_order_relaxed);
+  if (now - checked < std::chrono::nanoseconds(kRecheckInterval).count()) return ok_status();
+  // One thread checks; the others go on with what is loaded (at most kRecheckInterval old).
+  if (!last_check_ns_.compare_exchange_strong(checked, now, std::memory_order_relaxed)) return ok_status();
   struct stat info {};
   FileStamp stamp;
   if (::stat(path_.c_str(), &info) == 0) {
@@ -197,21 +204,29 @@ Status TokenStore::reload_if_changed() {
     stamp.size = info.st_size;
     stamp.inode = info.st_ino;
   }
-  if (stamp == loaded_stamp_) return ok_status();
-  auto records = read_file();
-  if (!records) return records.error();
-  live_by_hash_.clear();
-  for (const TokenRecord& r : *records) {
-    if (r.revoked_at_us == 0) live_by_hash_[r.sha256_hex] = Principal{r.id, r.name, r.role};
+  {
+    std::shared_lock lock(mutex_);
+    if (stamp == loaded_stamp_) return ok_status();
   }
+  auto records = read_file();
+  if (!records) {
+    last_check_ns_.store(std::numeric_limits<std::int64_t>::min() / 2);  // try again on the next request
+    return records.error();
+  }
+  std::unordered_map<std::string, Principal> live;
+  for (const TokenRecord& r : *records) {
+    if (r.revoked_at_us == 0) live[r.sha256_hex] = Principal{r.id, r.name, r.role};
+  }
+  std::unique_lock lock(mutex_);
+  live_by_hash_ = std::move(live);
   loaded_stamp_ = stamp;
   return ok_status();
 }
 
 Result<std::optional<Principal>> TokenStore::authenticate(std::string_view secret) {
   const std::string hash = sha256_hex(secret);
-  std::lock_guard lock(mutex_);
   if (Status reloaded = reload_if_changed(); !reloaded) return reloaded.error();
+  std::shared_lock lock(mutex_);
   auto found = live_by_hash_.find(hash);
   if (found == live_by_hash_.end()) return std::optional<Principal>{};
   return std::optional<Principal>{found->second};

@@ -9,7 +9,11 @@
 #pragma once
 
 #include <cstdint>
+#include <atomic>
+#include <chrono>
+#include <limits>
 #include <mutex>
+#include <shared_mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -44,8 +48,12 @@ class TokenStore {
   // Revokes by id, or every live token of a name. Error "not_found".
   Result<std::vector<TokenRecord>> revoke(const std::string& id_or_name);
   Result<std::vector<TokenRecord>> list() const;
-  // The principal of a live token with this secret, or nullopt.
+  // The principal of a live token with this secret, or nullopt. The file is
+  // re-read when it changed (inode, size, mtime), checked at most once per
+  // kRecheckInterval: a revocation by another process takes effect within
+  // that. Readers share a lock; only a reload takes it exclusively.
   Result<std::optional<Principal>> authenticate(std::string_view secret);
+  static constexpr std::chrono::microseconds kRecheckInterval{1000};
 
   const std::string& path() const { return path_; }
 
@@ -55,7 +63,9 @@ class TokenStore {
   Status reload_if_changed();
 
   std::string path_;
-  std::mutex mutex_;
+  std::shared_mutex mutex_;  // guards loaded_stamp_ and live_by_hash_
+  // When the file was last stat()ed (steady clock, ns); reset by our own writes.
+  mutable std::atomic<std::int64_t> last_check_ns_{std::numeric_limits<std::int64_t>::min() / 2};
   struct FileStamp {
     std::int64_t mtime_ns = -1, size = -1;
     std::uint64_t inode = 0;
