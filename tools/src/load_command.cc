@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
@@ -88,6 +89,8 @@ int load_into_store(const LoadArgs& args) {
     fmt::print(stderr, "error: {}\n", config.error().to_string());
     return kExitUsage;
   }
+  std::error_code ignored;
+  std::filesystem::create_directories(args.data_dir, ignored);  // the store makes only its last folder
   auto opened = store::EventStore::open(args.data_dir);
   if (!opened) {
     fmt::print(stderr, "error: cannot open the store in {}: {}\n", args.data_dir, opened.error().to_string());
