@@ -157,6 +157,13 @@ TEST_F(ExportTest, ExportImportExportIsByteIdenticalAndTheImportBehavesAsTheOrig
   original_text << original.rdbuf();
   EXPECT_EQ(again.out, original_text.str());
   EXPECT_EQ(run("verify --data " + dir.str("imported")).exit_code, 0);
+  // The read models rebuilt from the import equal the original's, every one of them.
+  CommandOutput models_original = run("replay --data " + dir.str("original"));
+  CommandOutput models_imported = run("replay --data " + dir.str("imported"));
+  ASSERT_EQ(models_original.exit_code, 0);
+  ASSERT_EQ(models_imported.exit_code, 0);
+  ASSERT_NE(models_original.out.find("\"stock\""), std::string::npos);
+  EXPECT_EQ(models_imported.out, models_original.out);
 
   auto a = store::EventStore::open_read_only(dir.str("original"));
   auto b = open_store(dir.str("imported"));

@@ -174,6 +174,7 @@ struct LoadArgs {
   std::string url;           // ... or a running Spine: http://HOST:PORT
   std::string token;         // with --url: an admin token (default: $SPINE_TOKEN)
   std::string config_path;   // the shop configuration (default: the built-in one)
+  bool no_sync = false;      // with --data: no fsync per command (a bulk load into a new store)
   int orders = 1000;
   std::uint64_t seed = 7;
   int products = 24;

@@ -91,7 +91,9 @@ int load_into_store(const LoadArgs& args) {
   }
   std::error_code ignored;
   std::filesystem::create_directories(args.data_dir, ignored);  // the store makes only its last folder
-  auto opened = store::EventStore::open(args.data_dir);
+  store::Options store_options;
+  store_options.sync = !args.no_sync;
+  auto opened = store::EventStore::open(args.data_dir, store_options);
   if (!opened) {
     fmt::print(stderr, "error: cannot open the store in {}: {}\n", args.data_dir, opened.error().to_string());
     return kExitIoError;

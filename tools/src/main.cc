@@ -170,6 +170,9 @@ int main(int argc, char** argv) {
   auto* load_url = load_cmd->add_option("--url", load.url, "A running Spine instead: http://HOST:PORT (commands over its HTTP API)");
   load_data->excludes(load_url);
   load_cmd->add_option("--token", load.token, "With --url: an admin token (default: $SPINE_TOKEN)")->needs(load_url);
+  load_cmd->add_flag("--no-sync", load.no_sync,
+                    "With --data: no fsync per command (fast bulk load; a crash or power loss during it loses it)")
+      ->needs(load_data);
   load_cmd->add_option("--config", load.config_path, "Shop configuration (TOML), as serve's; default: the built-in one");
   load_cmd->add_option("--orders", load.orders, "Orders to generate")->capture_default_str()->check(CLI::Range(1, 100'000'000));
   load_cmd->add_option("--seed", load.seed, "Seed: the same seed gives the same commands")->capture_default_str();
