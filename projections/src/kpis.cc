@@ -94,8 +94,18 @@ struct KpiState {
   const domain::Config& config;
   Calendar calendar;
   StockBook book;
-  std::map<std::pair<std::int64_t, std::string>, Counters> buckets;
-  std::set<std::pair<std::int64_t, std::string>> changed_buckets;
+  // (local hour, dimension) -> counters; found by (hour, string_view) without building a key.
+  struct BucketLess {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return a.first != b.first ? a.first < b.first : std::string_view(a.second) < std::string_view(b.second);
+    }
+  };
+  using Buckets = std::map<std::pair<std::int64_t, std::string>, Counters, BucketLess>;
+  Buckets buckets;
+  // The buckets changed since the last flush, by their map entries (stable: buckets are never erased).
+  std::unordered_set<const Buckets::value_type*> changed_buckets;
   TrackedTable<OrderFacts> orders;
   TrackedTable<SkuFacts> skus;
   TrackedTable<ForwardFacts> forwards;
@@ -104,13 +114,10 @@ struct KpiState {
 
   void add(std::int64_t hour, const std::string& dim, Counter counter, std::int64_t value) {
     if (value == 0) return;
-    auto key = std::make_pair(hour, dim);
-    auto it = buckets.find(key);
-    if (it == buckets.end()) {
-      it = buckets.emplace(key, Counters{}).first;
-    }
+    auto it = buckets.find(std::pair<std::int64_t, std::string_view>{hour, dim});
+    if (it == buckets.end()) it = buckets.emplace(std::make_pair(hour, dim), Counters{}).first;
     it->second[counter] += value;
-    changed_buckets.insert(std::move(key));
+    changed_buckets.insert(&*it);
   }
   void add_all(std::int64_t hour, const std::vector<std::string>& dims, Counter counter, std::int64_t value) {
     for (const std::string& dim : dims) add(hour, dim, counter, value);
@@ -396,8 +403,8 @@ Status KpiProjection::apply(const EventContext& context) {
 
 void KpiProjection::take_changed_rows(RowSink& sink) {
   KpiState& s = *state_;
-  for (const auto& key : s.changed_buckets) {
-    sink.put(internal::bucket_key(key.first, key.second), internal::counters_json(s.buckets.at(key)).dump());
+  for (const auto* entry : s.changed_buckets) {
+    sink.put(internal::bucket_key(entry->first.first, entry->first.second), internal::counters_json(entry->second).dump());
   }
   s.changed_buckets.clear();
   s.orders.flush("order/", sink);

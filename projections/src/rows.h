@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <unordered_set>
 #include <string>
 #include <string_view>
 
@@ -61,7 +62,7 @@ class TrackedTable {
 
  private:
   std::map<std::string, Row, std::less<>> rows_;
-  std::set<std::string, std::less<>> changed_;
+  std::unordered_set<std::string> changed_;  // hashed: a write of a known key costs no allocation
 };
 
 // Runs a row loader, turning a JSON error into a Status.
