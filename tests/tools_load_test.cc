@@ -132,6 +132,24 @@ TEST(SpineLoad, AHundredThousandOrdersTwiceGiveIdenticalLogs) {
   });
   ASSERT_TRUE(walked.ok()) << walked.error().to_string();
   EXPECT_EQ(compared, (*a)->head().position);
+  a->reset();
+
+  // The configured shapes at this scale: region shares of placed orders within 2 points.
+  CommandOutput kpis = run_command(std::string(SPINE_BINARY) + " replay --data " + dir.str("a") +
+                                   " --projection kpis --granularity total --by region");
+  ASSERT_EQ(kpis.exit_code, 0);
+  std::map<std::string, double> placed;
+  double total = 0;
+  for (const Json& row : Json::parse(kpis.out)["models"]["kpis"]["rows"]) {
+    const double orders = row["counters"]["placed_orders"].get<double>();
+    placed[row["key"].get<std::string>()] += orders;
+    total += orders;
+  }
+  ASSERT_GT(total, 99'000);
+  const std::map<std::string, double> configured = {{"east", 38}, {"south", 25}, {"north", 22}, {"central_west", 15}};
+  for (const auto& [region, share] : configured) {
+    EXPECT_NEAR(100 * placed[region] / total, share, 2.0) << region;
+  }
 }
 
 }  // namespace
