@@ -118,6 +118,8 @@ TEST_F(SpineCli, ProgressIsShownOnATerminalAndNeverInAPipe) {
   EXPECT_NE(on_terminal.find("ETA"), std::string::npos) << on_terminal;
   const std::string replay_terminal = stderr_on_a_terminal({"replay", "--data", data(), "--projection", "stock"});
   EXPECT_NE(replay_terminal.find("replay: "), std::string::npos) << replay_terminal;
+  const std::string verify_terminal = stderr_on_a_terminal({"verify", "--data", data()});
+  EXPECT_NE(verify_terminal.find("verify: "), std::string::npos) << verify_terminal;
 
   const std::string err = dir_->str("export.err");
   ASSERT_EQ(std::system((spine("export --data " + data()) + " >/dev/null 2>" + err).c_str()), 0);

@@ -56,7 +56,7 @@ bool ChainVerifier::check_end(std::uint64_t expected_head_position, const Digest
   return true;
 }
 
-Result<VerifyReport> verify_store(const std::string& dir) {
+Result<VerifyReport> verify_store(const std::string& dir, const std::function<void(std::uint64_t)>& on_record) {
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), keys::kLogFamily, keys::kStreamsFamily,
                            keys::kCommandsFamily, keys::kMetaFamily}) {
@@ -83,6 +83,7 @@ Result<VerifyReport> verify_store(const std::string& dir) {
         break;
       }
       if (!verifier.check(*position, it->value().ToString())) break;
+      if (on_record) on_record(*position);
     }
     if (!it->status().ok()) {
       for (auto* handle : handles) db->DestroyColumnFamilyHandle(handle);

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "progress.h"
 #include "spine/eventstore/chain_verifier.h"
 
 namespace spine::cli {
@@ -28,7 +29,9 @@ int print_verify_report(const store::VerifyReport& report, bool json) {
 }
 
 int run_verify(const VerifyArgs& args) {
-  auto report = store::verify_store(args.data_dir);
+  Progress progress("verify", 0);
+  auto report = store::verify_store(args.data_dir, [&](std::uint64_t position) { progress.update(position); });
+  progress.finish();
   if (!report) {
     if (args.json) {
       fmt::print("{}\n", nlohmann::json{{"ok", false}, {"error", report.error().code},

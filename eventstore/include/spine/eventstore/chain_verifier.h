@@ -3,6 +3,8 @@
 // its position and the reason.
 #pragma once
 
+#include <functional>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -46,7 +48,9 @@ class ChainVerifier {
   Digest prev_hash_{};
 };
 
-// Walks the whole log of the store in `dir` (opened read-only).
-Result<VerifyReport> verify_store(const std::string& dir);
+// Walks the whole log of the store in `dir` (opened read-only). `on_record`,
+// when given, is called with each position checked (progress displays).
+Result<VerifyReport> verify_store(const std::string& dir,
+                                  const std::function<void(std::uint64_t position)>& on_record = {});
 
 }  // namespace spine::store
