@@ -146,5 +146,20 @@ TEST_F(SpineCli, BenchAllPrintsOneTableOfEveryBenchmarkItRan) {
   EXPECT_EQ(t["failed"], Json::array());
 }
 
+TEST_F(SpineCli, BenchAllQuickRunsTheOtherBenchmarksWithTheirOwnFlags) {
+  std::string only = "--only relay --only projections";
+  const bool have_wrk = std::system("command -v wrk >/dev/null && command -v nginx >/dev/null") == 0;
+  if (have_wrk) only += " --only http";  // needs tools/install-deps --bench
+  CommandOutput table = run_command(spine("bench all --quick " + only + " --json --dir " + dir_->str("bench-others")));
+  ASSERT_EQ(table.exit_code, 0) << table.out;
+  const Json t = Json::parse(table.out);
+  EXPECT_EQ(t["failed"], Json::array());
+  std::set<std::string> benchmarks;
+  for (const Json& row : t["rows"]) benchmarks.insert(row["benchmark"]);
+  std::set<std::string> expected{"relay", "projections"};
+  if (have_wrk) expected.insert("http");
+  EXPECT_EQ(benchmarks, expected);
+}
+
 }  // namespace
 }  // namespace spine::testing

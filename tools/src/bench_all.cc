@@ -124,6 +124,8 @@ BenchOutcome http_outcome(const Json& j) {
   BenchOutcome out;
   out.rows.push_back(ratio_row("http", "GET /v1/stock/{sku} (requests/s)", "requests/s", j["spine_requests_per_second"],
                                j["nginx_requests_per_second"], "nginx", j["target"]));
+  out.rows.push_back(ratio_row("http", "  the same, rendering every answer (requests/s)", "requests/s",
+                               j["rendering_requests_per_second"], j["nginx_requests_per_second"], "nginx", 0));
   out.rows.push_back(ratio_row("http", "POST /v1/commands/place-order (requests/s)", "requests/s",
                                j["orders_requests_per_second"], 0, "", 0));
   out.notes.push_back(fmt::format("http: GET p99 {:.2f} ms (nginx {:.2f} ms); place-order p50 {:.2f} ms, p99 {:.2f} ms",

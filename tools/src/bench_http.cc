@@ -161,6 +161,14 @@ int run_bench_http(const BenchHttpArgs& args) {
     if (!server) throw std::runtime_error(server.error().to_string());
     const std::string base = fmt::format("http://127.0.0.1:{}", (*server)->port());
     const std::string target = "/v1/stock/" + args.sku;
+    // The same API rendering every answer (no reuse while the model stays put): the cost of a read
+    // right after the log moved.
+    http::ApiOptions render_options;
+    render_options.reuse_rendered_stock = false;
+    http::Api rendering_api(log, handler, **runner, tokens, render_options);
+    auto rendering_server = http::HttpServer::start(options, rendering_api);
+    if (!rendering_server) throw std::runtime_error(rendering_server.error().to_string());
+    const std::string rendering_base = fmt::format("http://127.0.0.1:{}", (*rendering_server)->port());
 
     // nginx serves the very bytes Spine answers, from a file.
     (*runner)->wait_for(log.head().position, std::chrono::seconds(30));
@@ -173,7 +181,7 @@ int run_bench_http(const BenchHttpArgs& args) {
     Nginx nginx(root / "nginx", nginx_port, args.server_threads);
     const std::string nginx_url = fmt::format("http://127.0.0.1:{}{}", nginx_port, target);
 
-    std::vector<double> spine_rps, nginx_rps, spine_p99, nginx_p99, order_rps, order_p99, order_p50;
+    std::vector<double> spine_rps, nginx_rps, spine_p99, nginx_p99, order_rps, order_p99, order_p50, render_rps, render_p99;
     const std::string script = (root / "orders.lua").string();
     std::ofstream(script) << R"(-- one new order per request, one unit of a random SKU "pK-0", ids unique per thread
 local counter = 0
@@ -195,6 +203,9 @@ end
     for (int r = 0; r < args.repeats; ++r) {
       const WrkFigures s = run_wrk(args, base + target, token->secret, "");
       const WrkFigures n = run_wrk(args, nginx_url, token->secret, "");
+      const WrkFigures rendered = run_wrk(args, rendering_base + target, token->secret, "");
+      render_rps.push_back(rendered.requests_per_second);
+      render_p99.push_back(rendered.p99_ms);
       spine_rps.push_back(s.requests_per_second);
       spine_p99.push_back(s.p99_ms);
       nginx_rps.push_back(n.requests_per_second);
@@ -208,11 +219,12 @@ end
       order_p50.push_back(o.p50_ms);
       order_p99.push_back(o.p99_ms);
       order_errors += o.non_2xx + s.non_2xx;
-      fmt::print(stderr, "run {}: GET spine {:.0f}/s (p99 {:.2f} ms), nginx {:.0f}/s (p99 {:.2f} ms); place-order {:.0f}/s (p99 {:.2f} ms, {} non-2xx)\n",
-                 r + 1, s.requests_per_second, s.p99_ms, n.requests_per_second, n.p99_ms, o.requests_per_second,
-                 o.p99_ms, o.non_2xx);
+      fmt::print(stderr, "run {}: GET spine {:.0f}/s (p99 {:.2f} ms), rendering every time {:.0f}/s, nginx {:.0f}/s (p99 {:.2f} ms); place-order {:.0f}/s (p99 {:.2f} ms, {} non-2xx)\n",
+                 r + 1, s.requests_per_second, s.p99_ms, rendered.requests_per_second, n.requests_per_second, n.p99_ms,
+                 o.requests_per_second, o.p99_ms, o.non_2xx);
     }
     (*server)->shutdown();
+    (*rendering_server)->shutdown();
     (*runner)->stop();
     const double ratio = median(spine_rps) / median(nginx_rps);
     if (args.json) {
@@ -224,6 +236,8 @@ end
                                         {"met", ratio >= 0.6},
                                         {"spine_p99_ms", median(spine_p99)},
                                         {"nginx_p99_ms", median(nginx_p99)},
+                                        {"rendering_requests_per_second", median(render_rps)},
+                                        {"rendering_p99_ms", median(render_p99)},
                                         {"orders_requests_per_second", median(order_rps)},
                                         {"orders_p50_ms", median(order_p50)},
                                         {"orders_p99_ms", median(order_p99)},
@@ -237,6 +251,8 @@ end
     fmt::print("{:<44} {:>12.0f} {:>12.0f} {:>7.3f} {:>7}\n", "GET /v1/stock/{sku} (requests/s)", median(spine_rps),
                median(nginx_rps), ratio, "0.6");
     fmt::print("{:<44} {:>12.2f} {:>12.2f}\n", "  p99 latency (ms)", median(spine_p99), median(nginx_p99));
+    fmt::print("{:<44} {:>12.0f} {:>12.0f} {:>7.3f} {:>7}\n", "  rendering every answer (requests/s)", median(render_rps),
+               median(nginx_rps), median(render_rps) / median(nginx_rps), "-");
     fmt::print("{:<44} {:>12.0f}   p50 {:.2f} ms  p99 {:.2f} ms  ({} non-2xx in all runs)\n",
                "POST /v1/commands/place-order (requests/s)", median(order_rps), median(order_p50), median(order_p99),
                order_errors);

@@ -154,6 +154,8 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::Range(1, 64));
   bench_http->add_flag("--check", bench_http_args.check, "Exit 4 below 0.6x nginx");
   bench_http->add_flag("--json", bench_http_args.json, "Print the figures as JSON");
+  bench_http->add_option("--products", bench_http_args.products, "Products of the bench shop (1-4 SKUs each)")
+      ->capture_default_str()->check(CLI::Range(1, 100'000));
 
   spine::cli::BenchAllArgs bench_all_args;
   auto* bench_all = bench_cmd->add_subcommand("all", "Every benchmark, one table of figures, ceilings, ratios and targets");

@@ -195,7 +195,7 @@ std::optional<HttpResponse> Api::Impl::current_stock_answer(const Call& call, co
   const std::string key = (sees_costs(call.principal.role) ? "c:" : "m:") + sku;
   std::optional<HttpResponse> response;
   Status read = runner_.read("stock", [&](const projections::Projection& projection, std::uint64_t at) {
-    {
+    if (options_.reuse_rendered_stock) {
       std::shared_lock lock(rendered_mutex_);
       if (auto it = rendered_.find(key); it != rendered_.end() && it->second.position == at) {
         response.emplace();
@@ -207,6 +207,7 @@ std::optional<HttpResponse> Api::Impl::current_stock_answer(const Call& call, co
     Json data = dynamic_cast<const projections::StockProjection&>(projection).sku(sku);
     if (data.is_null()) return;
     response = answer(call, std::move(data), at);
+    if (!options_.reuse_rendered_stock) return;
     std::unique_lock lock(rendered_mutex_);
     if (rendered_.size() >= kMaxRenderedAnswers) rendered_.clear();
     rendered_[key] = RenderedAnswer{at, response->body};
