@@ -331,6 +331,15 @@ void EventStore::Impl::close() {
   }
   head_changed_.notify_all();
   std::unique_lock lock(db_mutex_);
+  if (db_ && !read_only_ && !read_only_db_) {
+    // Everything acknowledged is already in the synced WAL; flushing the memtables now spares the
+    // next open (and every read-only tool: export, verify, replay) replaying that WAL. A failure
+    // (a full disk) changes nothing: the WAL still holds it all.
+    rocksdb::FlushOptions flush;
+    flush.wait = true;
+    flush.allow_write_stall = true;
+    (void)db_->Flush(flush, handles_);
+  }
   close_db();
 }
 
