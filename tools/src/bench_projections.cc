@@ -168,8 +168,12 @@ int run_bench_projections(const BenchProjectionsArgs& args) {
         memory_runs.push_back(static_cast<double>(events) / seconds_since(start));
       }
       {
+        projections::RunnerOptions rebuild_options;
+        rebuild_options.batch_records = args.batch_records;
+        rebuild_options.snapshot_every = args.snapshot_every;
         auto runner = projections::ProjectionRunner::open(log, dirs.fresh("rebuild").string(),
-                                                          projections::make_read_models(domain::default_config()));
+                                                          projections::make_read_models(domain::default_config()),
+                                                          rebuild_options);
         if (!runner) throw std::runtime_error(runner.error().to_string());
         const auto start = Clock::now();
         if (Status s = (*runner)->catch_up(); !s.ok()) throw std::runtime_error(s.error().to_string());

@@ -134,6 +134,8 @@ struct StatsArgs {
 };
 int run_stats(const StatsArgs& args);
 
+inline constexpr std::size_t projections_default_batch_records = 4096;        // RunnerOptions' defaults
+inline constexpr std::uint64_t projections_default_snapshot_every = 100'000;
 struct BenchProjectionsArgs {
   std::string work_dir;
   std::size_t events = 1'000'000;  // size of the generated shop log
@@ -143,6 +145,8 @@ struct BenchProjectionsArgs {
   int appenders = 64;
   bool check = false;              // exit 4 below 0.25x the raw scan
   bool json = false;
+  std::size_t batch_records = projections_default_batch_records;  // the rebuild's runner options
+  std::uint64_t snapshot_every = projections_default_snapshot_every;
 };
 int run_bench_projections(const BenchProjectionsArgs& args);
 
