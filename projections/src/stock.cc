@@ -1,7 +1,11 @@
 #include "spine/projections/stock.h"
 
 #include <algorithm>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <shared_mutex>
+#include <unordered_map>
+#include <vector>
 
 #include "rows.h"
 #include "stock_book.h"
@@ -11,12 +15,19 @@ namespace spine::projections {
 using internal::StockBook;
 using internal::StockFigures;
 
+struct StockProjection::AbcTable {
+  std::shared_mutex mutex;
+  std::uint64_t built_for = UINT64_MAX;  // the revenue generation the classes are of
+  std::unordered_map<std::string, char> classes;
+};
+
 StockProjection::StockProjection(const domain::Config& config, const ReadModelOptions& options)
     : config_(config),
       options_(options),
       book_(std::make_unique<StockBook>(internal::Calendar{options.utc_offset_minutes}, config.rules,
                                         options.default_lead_time_days)),
-      revenue_(std::make_unique<internal::TrackedTable<std::int64_t>>()) {}
+      revenue_(std::make_unique<internal::TrackedTable<std::int64_t>>()),
+      abc_(std::make_unique<AbcTable>()) {}
 
 StockProjection::~StockProjection() = default;
 
@@ -30,6 +41,7 @@ Status StockProjection::apply(const EventContext& context) {
     for (const auto& line : event.AsOrderPlaced()->lines) {
       revenue_->write(line->sku_id) += line->unit_price * line->quantity - line->discount;
     }
+    ++revenue_generation_;
   } else if (StockBook::concerns(event)) {
     book_->apply(event, context.occurred_at_us());
   }
@@ -54,6 +66,7 @@ Status StockProjection::load_row(std::string_view key, std::string_view value) {
     if (key.starts_with("book/")) return book_->load(key.substr(5), value);
     if (key.starts_with("revenue/")) {
       revenue_->load(key.substr(8), value);
+      ++revenue_generation_;
       return true;
     }
     if (key == "clock") {
@@ -68,20 +81,49 @@ namespace {
 // A: the SKUs making the first 80 % of revenue, B: the next 15 %, C: the rest
 // (ranked by revenue, then SKU id; a SKU's class is decided by the revenue
 // share ranked before it).
-std::string abc_class(const std::map<std::string, std::int64_t, std::less<>>& revenue, const std::string& sku) {
-  auto own = revenue.find(sku);
-  const std::int64_t mine = own == revenue.end() ? 0 : own->second;
-  std::int64_t total = 0, before = 0;
-  for (const auto& [other, value] : revenue) {
+// ABC classes by placed revenue: rank SKUs by revenue (highest first, ties by
+// id); a SKU whose higher-ranked SKUs hold under 80 % of all revenue is A,
+// under 95 % B, else C (and C without revenue).
+std::unordered_map<std::string, char> abc_classes(const std::map<std::string, std::int64_t, std::less<>>& revenue) {
+  std::vector<std::pair<std::int64_t, const std::string*>> ranked;
+  ranked.reserve(revenue.size());
+  std::int64_t total = 0;
+  for (const auto& [sku, value] : revenue) {
+    ranked.emplace_back(value, &sku);
     total += value;
-    if (value > mine || (value == mine && other < sku)) before += value;
   }
-  if (mine <= 0 || total <= 0) return "C";
-  if (before * 100 < total * 80) return "A";
-  if (before * 100 < total * 95) return "B";
-  return "C";
+  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : *a.second < *b.second;
+  });
+  std::unordered_map<std::string, char> classes;
+  classes.reserve(ranked.size());
+  std::int64_t before = 0;
+  for (const auto& [value, sku] : ranked) {
+    char c = 'C';
+    if (value > 0 && total > 0) c = before * 100 < total * 80 ? 'A' : before * 100 < total * 95 ? 'B' : 'C';
+    classes.emplace(*sku, c);
+    before += value;
+  }
+  return classes;
 }
 }  // namespace
+
+char StockProjection::abc_class_of(const std::string& sku_id) const {
+  {
+    std::shared_lock lock(abc_->mutex);
+    if (abc_->built_for == revenue_generation_) {
+      auto it = abc_->classes.find(sku_id);
+      return it == abc_->classes.end() ? 'C' : it->second;
+    }
+  }
+  std::unique_lock lock(abc_->mutex);
+  if (abc_->built_for != revenue_generation_) {
+    abc_->classes = abc_classes(revenue_->rows());
+    abc_->built_for = revenue_generation_;
+  }
+  auto it = abc_->classes.find(sku_id);
+  return it == abc_->classes.end() ? 'C' : it->second;
+}
 
 nlohmann::json StockProjection::figures_json(const std::string& sku_id) const {
   const internal::SkuLevels* found = book_->find(sku_id);
@@ -113,7 +155,7 @@ nlohmann::json StockProjection::figures_json(const std::string& sku_id) const {
       {"alert_threshold", f.alert_threshold},
       {"status", f.status},
       {"reorder_suggestion", f.reorder_suggestion},
-      {"abc_class", abc_class(revenue_->rows(), sku_id)},
+      {"abc_class", std::string(1, abc_class_of(sku_id))},
       {"warehouses", std::move(warehouses)},
   };
   out["days_of_cover"] = f.days_of_cover < 0 ? nlohmann::json(nullptr) : nlohmann::json(std::round(f.days_of_cover * 100) / 100);

@@ -241,8 +241,10 @@ HttpResponse Api::Impl::answer(const Call& call, Json data, std::uint64_t positi
   if (!sees_costs(call.principal.role)) mask_costs(data);
   HttpResponse response;
   response.headers.emplace_back("Spine-Position", std::to_string(position));
-  response.body = Json{{"position", position}, {"data", std::move(data)}}.dump(
-      -1, ' ', false, Json::error_handler_t::replace);
+  // {"data":...,"position":P}, as nlohmann would print it (keys sorted), without copying `data`
+  // into a wrapper object first.
+  response.body = "{\"data\":" + data.dump(-1, ' ', false, Json::error_handler_t::replace) +
+                  ",\"position\":" + std::to_string(position) + "}";
   return response;
 }
 

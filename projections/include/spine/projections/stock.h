@@ -46,6 +46,13 @@ class StockProjection final : public Projection {
   std::unique_ptr<internal::StockBook> book_;
   std::unique_ptr<internal::TrackedTable<std::int64_t>> revenue_;  // placed line value per SKU (ABC class)
   std::int64_t clock_us_ = 0;
+  // ABC classes of every SKU, built on the first read after revenue changed
+  // (a read walks no other SKU's revenue). Readers run concurrently under
+  // the runner's shared lock, so the table has its own lock.
+  char abc_class_of(const std::string& sku_id) const;
+  struct AbcTable;
+  std::uint64_t revenue_generation_ = 0;  // bumped by every revenue change
+  std::unique_ptr<AbcTable> abc_;
 };
 
 }  // namespace spine::projections
