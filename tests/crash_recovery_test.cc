@@ -10,6 +10,8 @@
 #include <sstream>
 #include <thread>
 
+#include <rocksdb/db.h>
+
 #include "spine/eventstore/chain_verifier.h"
 #include "spine/eventstore/event_store.h"
 #include "support/test_support.h"
@@ -58,6 +60,61 @@ std::vector<Ack> run_and_kill(const std::string& dir, int run, std::chrono::mill
   }
   fclose(in);
   return acks;
+}
+
+// A writer killed while it creates a new store leaves RocksDB's column
+// families created up to the kill (default, log, ...): verify calls that log
+// empty and intact (nothing can have been appended yet), and the next open
+// completes the store.
+TEST(CrashRecovery, AStoreKilledWhileBeingCreatedVerifiesEmptyAndOpens) {
+  TempDir dir;
+  const std::string store_dir = dir.str("store");
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, store_dir, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    rocksdb::ColumnFamilyHandle* log = nullptr;
+    ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "log", &log).ok());
+    ASSERT_TRUE(db->DestroyColumnFamilyHandle(log).ok());
+  }
+  auto report = verify_store(store_dir);
+  ASSERT_TRUE(report) << report.error().to_string();
+  EXPECT_TRUE(report->ok);
+  EXPECT_EQ(report->head_position, 0u);
+  auto opened = EventStore::open(store_dir);
+  ASSERT_TRUE(opened) << opened.error().to_string();
+  EXPECT_EQ((*opened)->head().position, 0u);
+  AppendRequest request;
+  request.command_id = "first";
+  request.actor = "test";
+  request.expectations.push_back({"s-1", ExpectedVersion::no_stream()});
+  NewEvent event;
+  event.stream_id = "s-1";
+  event.event_type = "Happened";
+  event.payload = "payload";
+  request.events.push_back(event);
+  ASSERT_TRUE((*opened)->append(request).ok());
+  opened->reset();
+  auto after = verify_store(store_dir);
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(after->ok);
+  EXPECT_EQ(after->head_position, 1u);
+
+  // A RocksDB database of something else is not taken for an empty store.
+  const std::string other_dir = dir.str("other");
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, other_dir, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    rocksdb::ColumnFamilyHandle* other = nullptr;
+    ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "orders", &other).ok());
+    ASSERT_TRUE(db->DestroyColumnFamilyHandle(other).ok());
+  }
+  EXPECT_FALSE(verify_store(other_dir).ok());
 }
 
 TEST(CrashRecovery, KillNineNeverLosesAnAcknowledgedEvent) {
