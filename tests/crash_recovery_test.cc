@@ -62,6 +62,18 @@ std::vector<Ack> run_and_kill(const std::string& dir, int run, std::chrono::mill
   return acks;
 }
 
+// A bare RocksDB database in `dir` with the default family and `family`.
+bool create_database_with_family(const std::string& dir, const std::string& family) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  rocksdb::DB* raw = nullptr;
+  if (!rocksdb::DB::Open(options, dir, &raw).ok()) return false;
+  std::unique_ptr<rocksdb::DB> db(raw);
+  rocksdb::ColumnFamilyHandle* handle = nullptr;
+  if (!db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), family, &handle).ok()) return false;
+  return db->DestroyColumnFamilyHandle(handle).ok();
+}
+
 // A writer killed while it creates a new store leaves RocksDB's column
 // families created up to the kill (default, log, ...): verify calls that log
 // empty and intact (nothing can have been appended yet), and the next open
@@ -69,16 +81,7 @@ std::vector<Ack> run_and_kill(const std::string& dir, int run, std::chrono::mill
 TEST(CrashRecovery, AStoreKilledWhileBeingCreatedVerifiesEmptyAndOpens) {
   TempDir dir;
   const std::string store_dir = dir.str("store");
-  {
-    rocksdb::Options options;
-    options.create_if_missing = true;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(options, store_dir, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    rocksdb::ColumnFamilyHandle* log = nullptr;
-    ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "log", &log).ok());
-    ASSERT_TRUE(db->DestroyColumnFamilyHandle(log).ok());
-  }
+  ASSERT_TRUE(create_database_with_family(store_dir, "log"));
   auto report = verify_store(store_dir);
   ASSERT_TRUE(report) << report.error().to_string();
   EXPECT_TRUE(report->ok);
@@ -104,16 +107,7 @@ TEST(CrashRecovery, AStoreKilledWhileBeingCreatedVerifiesEmptyAndOpens) {
 
   // A RocksDB database of something else is not taken for an empty store.
   const std::string other_dir = dir.str("other");
-  {
-    rocksdb::Options options;
-    options.create_if_missing = true;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(options, other_dir, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    rocksdb::ColumnFamilyHandle* other = nullptr;
-    ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "orders", &other).ok());
-    ASSERT_TRUE(db->DestroyColumnFamilyHandle(other).ok());
-  }
+  ASSERT_TRUE(create_database_with_family(other_dir, "orders"));
   EXPECT_FALSE(verify_store(other_dir).ok());
 }
 
