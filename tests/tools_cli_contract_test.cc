@@ -142,7 +142,7 @@ TEST_F(SpineCli, BenchAllPrintsOneTableOfEveryBenchmarkItRan) {
     }
   }
   EXPECT_EQ(benchmarks, (std::set<std::string>{"append", "orders"}));
-  EXPECT_EQ(t["rows"].size(), 6u) << "batches of 1, 100, 1000, 64 appenders, the read; place-order";
+  EXPECT_EQ(t["rows"].size(), 7u) << "batches of 1, 100, 1000, 64 appenders, 64 async appends, the read; place-order";
   EXPECT_EQ(t["failed"], Json::array());
 }
 

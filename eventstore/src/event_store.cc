@@ -115,6 +115,7 @@ class EventStore::Impl {
   void close();
 
   Result<AppendResult> append(AppendRequest request);
+  void append_async(AppendRequest request, AppendCallback done);
   Result<std::vector<RecordView>> read_all(std::uint64_t from, std::size_t max_count) const;
   Result<std::vector<RecordView>> read_stream(const std::string& stream_id, std::uint64_t from_version,
                                               Direction direction, std::size_t max_count) const;
@@ -146,7 +147,15 @@ class EventStore::Impl {
   struct Pending {
     AppendRequest request;
     std::size_t payload_bytes = 0;
-    std::promise<Result<AppendResult>> promise;
+    std::promise<Result<AppendResult>> promise;  // append()
+    AppendCallback done;                         // append_async()
+    void complete(Result<AppendResult> result) {
+      if (done) {
+        done(std::move(result));
+      } else {
+        promise.set_value(std::move(result));
+      }
+    }
   };
   // The outcome of one request inside a group, before the group is written.
   struct Outcome {
@@ -467,6 +476,31 @@ Result<AppendResult> EventStore::Impl::append(AppendRequest request) {
   return future.get();
 }
 
+void EventStore::Impl::append_async(AppendRequest request, AppendCallback done) {
+  assert(done);
+  if (read_only_) return done(Error{"read_only", "", "the store was opened read-only"});
+  auto pending = std::make_unique<Pending>();
+  if (auto error = validate(request, pending->payload_bytes)) return done(std::move(*error));
+  pending->request = std::move(request);
+  std::optional<Error> refusal;
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_) {
+      refusal = Error{"store_closed", "", "the store is closing"};
+    } else if (queue_.size() >= options_.limits.max_pending_appends) {
+      refusal = Error{"overloaded", "",
+                      std::to_string(queue_.size()) + " appends are already waiting; the limit is " +
+                          std::to_string(options_.limits.max_pending_appends)};
+    } else {
+      pending->done = std::move(done);
+      queue_.push_back(std::move(pending));
+    }
+  }
+  // Called outside the lock: `done` may append again.
+  if (refusal) return done(std::move(*refusal));
+  queue_not_empty_.notify_one();
+}
+
 void EventStore::Impl::writer_loop() {
   std::vector<std::unique_ptr<Pending>> group;
   for (;;) {
@@ -552,7 +586,7 @@ void EventStore::Impl::commit_group(std::vector<std::unique_ptr<Pending>>& group
   std::vector<Outcome> outcomes(group.size());
   if (needs_resume_) {
     if (auto resumed = resume_after_write_error(); !resumed) {
-      for (auto& pending : group) pending->promise.set_value(resumed.error());
+      for (auto& pending : group) pending->complete(resumed.error());
       return;
     }
   }
@@ -717,37 +751,43 @@ void EventStore::Impl::commit_group(std::vector<std::unique_ptr<Pending>>& group
     stats_.write_micros += static_cast<std::uint64_t>(duration_cast<microseconds>(write_end - write_start).count());
   }
 
-  Answers answers;
-  answers.results.reserve(group.size());
-  for (std::size_t index = 0; index < group.size(); ++index) {
-    const Outcome& outcome = outcomes[index];
-    if (outcome.duplicate_of) {
-      const Outcome& first = outcomes[*outcome.duplicate_of];
-      // A repeat of a command decided earlier in this group shares its fate:
-      // the first's result (after the write failed, that is the write error).
-      if (first.result->ok()) {
-        AppendResult repeat = first.result->value();
-        repeat.deduplicated = true;
-        answers.results.emplace_back(std::move(repeat));
-      } else {
-        answers.results.emplace_back(first.result->error());
-      }
-      continue;
+  // Callbacks (append_async) run here and now, so that whatever they append
+  // again is queued before the next group is taken; blocked callers
+  // (append) are woken by the notifier unless there are only one or two.
+  auto result_of = [&](const Outcome& outcome) -> Result<AppendResult> {
+    if (!outcome.duplicate_of) {
+      assert(outcome.result.has_value());
+      return *outcome.result;
     }
-    assert(outcome.result.has_value());
-    answers.results.push_back(*outcome.result);
+    // A repeat of a command decided earlier in this group shares its fate:
+    // the first's result (after the write failed, that is the write error).
+    const Outcome& first = outcomes[*outcome.duplicate_of];
+    if (!first.result->ok()) return first.result->error();
+    AppendResult repeat = first.result->value();
+    repeat.deduplicated = true;
+    return repeat;
+  };
+  Answers blocked;
+  for (std::size_t index = 0; index < group.size(); ++index) {
+    Result<AppendResult> result = result_of(outcomes[index]);
+    if (group[index]->done) {
+      group[index]->complete(std::move(result));
+    } else {
+      blocked.results.push_back(std::move(result));
+      blocked.callers.push_back(std::move(group[index]));
+    }
   }
-  answers.callers = std::move(group);
-  if (answers.callers.size() <= kAnswerInlineUpTo) {
-    answer(answers);  // one or two wake-ups: cheaper than a hop to the notifier
+  if (blocked.callers.empty()) return;
+  if (blocked.callers.size() <= kAnswerInlineUpTo) {
+    answer(blocked);  // one or two wake-ups: cheaper than a hop to the notifier
   } else {
-    hand_to_notifier(std::move(answers));
+    hand_to_notifier(std::move(blocked));
   }
 }
 
 void EventStore::Impl::answer(Answers& answers) {
   for (std::size_t index = 0; index < answers.callers.size(); ++index) {
-    answers.callers[index]->promise.set_value(std::move(answers.results[index]));
+    answers.callers[index]->complete(std::move(answers.results[index]));
   }
 }
 
@@ -1024,6 +1064,9 @@ Result<std::unique_ptr<EventStore>> EventStore::open_read_only(const std::string
 }
 
 Result<AppendResult> EventStore::append(AppendRequest request) { return impl_->append(std::move(request)); }
+void EventStore::append_async(AppendRequest request, AppendCallback done) {
+  impl_->append_async(std::move(request), std::move(done));
+}
 
 Result<std::vector<RecordView>> EventStore::read_stream(const std::string& stream_id, std::uint64_t from_version,
                                                         Direction direction, std::size_t max_count) const {

@@ -82,6 +82,11 @@ BenchOutcome append_outcome(const Json& j) {
   out.notes.push_back(fmt::format("append: {} appenders, latency p50 {:.0f} us, p99 {:.0f} us",
                                   j["appenders"].get<int>(), j["latency_p50_us"].get<double>(),
                                   j["latency_p99_us"].get<double>()));
+  if (j.value("async_latency_p50_us", 0.0) > 0) {
+    out.notes.push_back(fmt::format("append: {} async appends in flight, latency p50 {:.0f} us, p99 {:.0f} us",
+                                    j["appenders"].get<int>(), j["async_latency_p50_us"].get<double>(),
+                                    j["async_latency_p99_us"].get<double>()));
+  }
   return out;
 }
 

@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   bench_append->add_flag("--json", bench.json, "Print the figures as JSON");
   bench_append->add_flag("--check", bench.check, "Exit 4 when a ratio is below its target");
   bench_append->add_option("--only", bench.only, "Measures to run: batch1 batch100 batch1000 concurrent read")
-      ->check(CLI::IsMember({"batch1", "batch100", "batch1000", "concurrent", "read"}));
+      ->check(CLI::IsMember({"batch1", "batch100", "batch1000", "concurrent", "async", "read"}));
   bench_append->add_flag("--skip-raw", bench.skip_raw, "Run Spine alone, without the raw ceiling (for profiling)");
 
   spine::cli::BenchOrdersArgs orders;

@@ -113,6 +113,17 @@ class EventStore {
   // Appends one command's events atomically and durably (see the contract above).
   Result<AppendResult> append(AppendRequest request);
 
+  // The same append without a blocked thread: returns at once and calls `done`
+  // exactly once with what append() would have returned. A refusal found
+  // before queueing (a broken limit, a closing store, or "overloaded" when
+  // max_pending_appends are already queued: this call never blocks) is given
+  // on the calling thread before append_async returns; every other result on
+  // the store's writer thread, right after the group's sync (so an append made
+  // from `done` joins the next group). `done` must be short, must not throw
+  // and must not call append() (it may call append_async()).
+  using AppendCallback = std::function<void(Result<AppendResult>)>;
+  void append_async(AppendRequest request, AppendCallback done);
+
   // Up to `max_count` records of one stream, starting at `from_version`
   // (inclusive) and going forward or backward. Backward from UINT64_MAX starts
   // at the head.
