@@ -318,41 +318,32 @@ int run_bench_append(const BenchAppendArgs& args) {
       }
       rows.push_back({fmt::format("append, batch of {} (events/s)", batch), median(spine_runs), median(raw_runs), 0.7});
     }
-    if (selected(args, "concurrent")) {
+    // 64 appends at once, by blocked threads or in flight from one thread, against raw batches of 64.
+    auto measure_concurrent = [&](const std::string& name, auto run_spine, double& latency_p50, double& latency_p99) {
       std::vector<double> spine_runs, raw_runs, all_latencies;
       for (int r = 0; r < args.repeats; ++r) {
         if (!args.skip_raw) {
           raw_runs.push_back(raw_append_rate(dirs.fresh("raw"), record, static_cast<std::size_t>(args.appenders),
                                              args.seconds));
         }
-        auto figures = spine_concurrent_rate(dirs.fresh("spine"), payload, args.appenders, args.seconds);
+        ConcurrentFigures figures = run_spine(dirs.fresh("spine"), payload, args.appenders, args.seconds);
         spine_runs.push_back(figures.events_per_second);
         all_latencies.insert(all_latencies.end(), figures.latencies_us.begin(), figures.latencies_us.end());
       }
       std::sort(all_latencies.begin(), all_latencies.end());
-      p50 = percentile(all_latencies, 0.50);
-      p99 = percentile(all_latencies, 0.99);
-      rows.push_back({fmt::format("{} appenders x 1 event vs raw batches of {} (events/s)", args.appenders,
-                                  args.appenders),
-                      median(spine_runs), median(raw_runs), 0.5});
+      latency_p50 = percentile(all_latencies, 0.50);
+      latency_p99 = percentile(all_latencies, 0.99);
+      rows.push_back({name, median(spine_runs), median(raw_runs), 0.5});
+    };
+    if (selected(args, "concurrent")) {
+      measure_concurrent(fmt::format("{} appenders x 1 event vs raw batches of {} (events/s)", args.appenders,
+                                     args.appenders),
+                         spine_concurrent_rate, p50, p99);
     }
     if (selected(args, "async")) {
-      std::vector<double> spine_runs, raw_runs, all_latencies;
-      for (int r = 0; r < args.repeats; ++r) {
-        if (!args.skip_raw) {
-          raw_runs.push_back(raw_append_rate(dirs.fresh("raw"), record, static_cast<std::size_t>(args.appenders),
-                                             args.seconds));
-        }
-        auto figures = spine_async_rate(dirs.fresh("spine"), payload, args.appenders, args.seconds);
-        spine_runs.push_back(figures.events_per_second);
-        all_latencies.insert(all_latencies.end(), figures.latencies_us.begin(), figures.latencies_us.end());
-      }
-      std::sort(all_latencies.begin(), all_latencies.end());
-      async_p50 = percentile(all_latencies, 0.50);
-      async_p99 = percentile(all_latencies, 0.99);
-      rows.push_back({fmt::format("{} async appends in flight, 1 thread, vs raw batches of {} (events/s)",
-                                  args.appenders, args.appenders),
-                      median(spine_runs), median(raw_runs), 0.5});
+      measure_concurrent(fmt::format("{} async appends in flight, 1 thread, vs raw batches of {} (events/s)",
+                                     args.appenders, args.appenders),
+                         spine_async_rate, async_p50, async_p99);
     }
     if (selected(args, "read")) {
       const fs::path dir = dirs.fresh("read");
