@@ -128,60 +128,73 @@ struct ConcurrentFigures {
   std::vector<double> latencies_us;
 };
 
+// What both 64-at-once measures share: a fresh store, the count of appends
+// done, each appender's latencies, and the figures at the end.
+struct ConcurrentRun {
+  std::unique_ptr<store::EventStore> log;
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> events{0};
+  std::vector<std::vector<double>> latencies;  // per appender
+  Clock::time_point start;
+
+  ConcurrentRun(const fs::path& dir, int appenders) : latencies(static_cast<std::size_t>(appenders)) {
+    auto opened = store::EventStore::open(dir.string());
+    if (!opened) throw std::runtime_error(opened.error().to_string());
+    log = std::move(*opened);
+    start = Clock::now();
+  }
+  // Appender `chain`'s next one-event command on its own stream, at an exact expected version.
+  static store::AppendRequest next_request(int chain, std::uint64_t version, const std::string& payload) {
+    return make_request((static_cast<std::uint64_t>(chain) << 40) | version, "appender-" + std::to_string(chain), 1,
+                        payload,
+                        version == 0 ? store::ExpectedVersion::no_stream() : store::ExpectedVersion::exact(version));
+  }
+  void record(int chain, Clock::time_point begin) {
+    latencies[static_cast<std::size_t>(chain)].push_back(
+        std::chrono::duration<double, std::micro>(Clock::now() - begin).count());
+    events.fetch_add(1, std::memory_order_relaxed);
+  }
+  ConcurrentFigures figures(const std::string& label) {
+    ConcurrentFigures out;
+    out.events_per_second = static_cast<double>(events.load()) / elapsed_seconds(start);
+    const auto stats = log->write_stats();
+    fmt::print(stderr, "  {}: {} appends in {} groups ({:.1f} per group), build {} us, write {} us\n", label,
+               stats.appends, stats.groups, stats.groups ? double(stats.appends) / double(stats.groups) : 0.0,
+               stats.build_micros, stats.write_micros);
+    for (auto& per_appender : latencies) {
+      out.latencies_us.insert(out.latencies_us.end(), per_appender.begin(), per_appender.end());
+    }
+    return out;
+  }
+};
+
 // `appenders` threads, each appending one-event commands to its own stream
 // with exact expected versions, for `seconds`.
 ConcurrentFigures spine_concurrent_rate(const fs::path& dir, const std::string& payload, int appenders,
                                         double seconds) {
-  auto opened = store::EventStore::open(dir.string());
-  if (!opened) throw std::runtime_error(opened.error().to_string());
-  auto& log = **opened;
-  std::atomic<bool> stop{false};
-  std::atomic<std::uint64_t> events{0};
-  std::vector<std::vector<double>> latencies(static_cast<std::size_t>(appenders));
+  ConcurrentRun run(dir, appenders);
   std::vector<std::thread> threads;
-  const auto start = Clock::now();
   for (int t = 0; t < appenders; ++t) {
     threads.emplace_back([&, t] {
-      const std::string stream = "appender-" + std::to_string(t);
-      std::uint64_t version = 0;
-      while (!stop.load(std::memory_order_relaxed)) {
+      for (std::uint64_t version = 0; !run.stop.load(std::memory_order_relaxed); ++version) {
         const auto begin = Clock::now();
-        auto result = log.append(make_request((static_cast<std::uint64_t>(t) << 40) | version, stream, 1, payload,
-                                              version == 0 ? store::ExpectedVersion::no_stream()
-                                                           : store::ExpectedVersion::exact(version)));
+        auto result = run.log->append(ConcurrentRun::next_request(t, version, payload));
         if (!result) throw std::runtime_error(result.error().to_string());
-        latencies[static_cast<std::size_t>(t)].push_back(
-            std::chrono::duration<double, std::micro>(Clock::now() - begin).count());
-        ++version;
-        events.fetch_add(1, std::memory_order_relaxed);
+        run.record(t, begin);
       }
     });
   }
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  stop = true;
+  run.stop = true;
   for (auto& thread : threads) thread.join();
-  const auto stats = log.write_stats();
-  fmt::print(stderr, "  {} appenders: {} appends in {} groups ({:.1f} per group), build {} us, write {} us\n", appenders,
-             stats.appends, stats.groups, stats.groups ? double(stats.appends) / double(stats.groups) : 0.0,
-             stats.build_micros, stats.write_micros);
-  ConcurrentFigures figures;
-  figures.events_per_second = static_cast<double>(events.load()) / elapsed_seconds(start);
-  for (auto& per_thread : latencies) {
-    figures.latencies_us.insert(figures.latencies_us.end(), per_thread.begin(), per_thread.end());
-  }
-  return figures;
+  return run.figures(fmt::format("{} appenders", appenders));
 }
 
 // `appenders` appends always in flight from one thread through append_async:
 // each append's callback records it and appends that chain's next event, so no
 // thread is parked per append.
 ConcurrentFigures spine_async_rate(const fs::path& dir, const std::string& payload, int appenders, double seconds) {
-  auto opened = store::EventStore::open(dir.string());
-  if (!opened) throw std::runtime_error(opened.error().to_string());
-  auto& log = **opened;
-  std::atomic<bool> stop{false};
-  std::atomic<std::uint64_t> events{0};
-  std::vector<std::vector<double>> latencies(static_cast<std::size_t>(appenders));
+  ConcurrentRun run(dir, appenders);
   std::mutex mutex;
   std::condition_variable chains_changed;
   int chains_running = appenders;
@@ -194,39 +207,23 @@ ConcurrentFigures spine_async_rate(const fs::path& dir, const std::string& paylo
   };
   std::function<void(int, std::uint64_t)> append_next = [&](int chain, std::uint64_t version) {
     const auto begin = Clock::now();
-    log.append_async(
-        make_request((static_cast<std::uint64_t>(chain) << 40) | version, "appender-" + std::to_string(chain), 1,
-                     payload, version == 0 ? store::ExpectedVersion::no_stream() : store::ExpectedVersion::exact(version)),
-        [&, chain, version, begin](Result<store::AppendResult> result) {
-          if (!result) return finish_chain(result.error().to_string());
-          latencies[static_cast<std::size_t>(chain)].push_back(
-              std::chrono::duration<double, std::micro>(Clock::now() - begin).count());
-          events.fetch_add(1, std::memory_order_relaxed);
-          if (stop.load(std::memory_order_relaxed)) return finish_chain("");
-          append_next(chain, version + 1);
-        });
+    run.log->append_async(ConcurrentRun::next_request(chain, version, payload),
+                          [&, chain, version, begin](Result<store::AppendResult> result) {
+                            if (!result) return finish_chain(result.error().to_string());
+                            run.record(chain, begin);
+                            if (run.stop.load(std::memory_order_relaxed)) return finish_chain("");
+                            append_next(chain, version + 1);
+                          });
   };
-  const auto start = Clock::now();
   for (int chain = 0; chain < appenders; ++chain) append_next(chain, 0);
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  stop = true;
+  run.stop = true;
   {
     std::unique_lock lock(mutex);
     chains_changed.wait(lock, [&] { return chains_running == 0; });
     if (!first_error.empty()) throw std::runtime_error(first_error);
   }
-  const double elapsed = elapsed_seconds(start);
-  const auto stats = log.write_stats();
-  fmt::print(stderr, "  {} async appends in flight: {} appends in {} groups ({:.1f} per group), build {} us, write {} us\n",
-             appenders, stats.appends, stats.groups,
-             stats.groups ? double(stats.appends) / double(stats.groups) : 0.0, stats.build_micros,
-             stats.write_micros);
-  ConcurrentFigures figures;
-  figures.events_per_second = static_cast<double>(events.load()) / elapsed;
-  for (auto& per_chain : latencies) {
-    figures.latencies_us.insert(figures.latencies_us.end(), per_chain.begin(), per_chain.end());
-  }
-  return figures;
+  return run.figures(fmt::format("{} async appends in flight", appenders));
 }
 
 // Fills a Spine store with `count` events (unsynced, to be quick) for the read test.
