@@ -1,6 +1,7 @@
 #include "spine/projections/runner.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -84,6 +85,23 @@ Status apply_named(Projection& projection, const EventContext& context) {
                   "): " + error.message;
   return error;
 }
+
+// Timeline index keys ("r/timelines/<kind>/<id>/<16 hex position>") arrive
+// in position order per timeline: RocksDB keeps an insert hint per timeline
+// prefix, so each key goes in next to the previous one instead of searching
+// the whole memtable.
+class TimelinePrefix final : public rocksdb::SliceTransform {
+ public:
+  static constexpr std::string_view kTimelines = "r/timelines/";
+  static constexpr std::size_t kPositionDigits = 16;
+  const char* Name() const override { return "spine.TimelinePrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), key.size() - kPositionDigits);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return key.size() > kTimelines.size() + kPositionDigits && key.starts_with(rocksdb::Slice(kTimelines.data(), kTimelines.size()));
+  }
+};
 
 }  // namespace
 
@@ -344,6 +362,7 @@ Result<std::unique_ptr<ProjectionRunner>> ProjectionRunner::open(store::EventSto
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
   db_options.compression = rocksdb::kLZ4Compression;
+  db_options.memtable_insert_with_hint_prefix_extractor = std::make_shared<TimelinePrefix>();
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, dir, &raw);
   if (!s.ok()) return db_error(s, "opening " + dir);

@@ -128,32 +128,36 @@ LiveLag measure_live_lag(const std::vector<Command>& commands, const BenchProjec
   return result;
 }
 
+// Generates a shop log of about `events` events into `dir` (no fsync: setup only).
+void generate_log(const std::filesystem::path& dir, std::size_t events) {
+  store::Options options;
+  options.sync = false;
+  auto opened = store::EventStore::open(dir.string(), options);
+  if (!opened) throw std::runtime_error(opened.error().to_string());
+  commands::CommandHandler handler(**opened, domain::default_config());
+  load::LoadOptions load;
+  load.orders = static_cast<int>(events / 8 + 1);
+  load.orders_per_day = 2'000;
+  const auto start = Clock::now();
+  auto generated = load::generate_shop(handler, load);
+  if (!generated) throw std::runtime_error(generated.error().to_string());
+  fmt::print(stderr, "generated {} events ({} orders) in {:.1f} s\n", (*opened)->head().position, load.orders,
+             seconds_since(start));
+}
+
 }  // namespace
 
 int run_bench_projections(const BenchProjectionsArgs& args) {
   BenchDirs dirs(args.work_dir, "projections");
   try {
-    // A shop log of the requested size (no fsync while generating: setup only).
-    const auto store_dir = dirs.fresh("store");
-    std::uint64_t events = 0;
-    {
-      store::Options options;
-      options.sync = false;
-      auto opened = store::EventStore::open(store_dir.string(), options);
-      if (!opened) throw std::runtime_error(opened.error().to_string());
-      commands::CommandHandler handler(**opened, domain::default_config());
-      load::LoadOptions load;
-      load.orders = static_cast<int>(args.events / 8 + 1);
-      load.orders_per_day = 2'000;
-      const auto start = Clock::now();
-      auto generated = load::generate_shop(handler, load);
-      if (!generated) throw std::runtime_error(generated.error().to_string());
-      events = (*opened)->head().position;
-      fmt::print(stderr, "generated {} events ({} orders) in {:.1f} s\n", events, load.orders, seconds_since(start));
-    }
+    // A shop log of the requested size (no fsync while generating: setup
+    // only), or the store named by --log.
+    const std::filesystem::path store_dir = args.log_dir.empty() ? dirs.fresh("store") : std::filesystem::path(args.log_dir);
+    if (args.log_dir.empty()) generate_log(store_dir, args.events);
     auto opened = store::EventStore::open_read_only(store_dir.string());
     if (!opened) throw std::runtime_error(opened.error().to_string());
     store::EventStore& log = **opened;
+    const std::uint64_t events = log.head().position;
 
     std::vector<double> raw_runs, memory_runs, rebuild_runs;
     for (int r = 0; r < args.repeats; ++r) {
@@ -183,9 +187,10 @@ int run_bench_projections(const BenchProjectionsArgs& args) {
                  memory_runs.back(), rebuild_runs.back());
     }
     const double raw = median(raw_runs), rebuild = median(rebuild_runs);
-    const std::vector<Command> commands = commands_of(log, static_cast<std::uint64_t>(args.rate * args.lag_seconds));
-    const LiveLag live = measure_live_lag(commands, args, dirs);
-    const double achieved = static_cast<double>(live.events) / live.seconds;
+    // --lag-seconds 0: the rebuild only.
+    const auto lag_events = static_cast<std::uint64_t>(args.rate * args.lag_seconds);
+    const LiveLag live = lag_events == 0 ? LiveLag{} : measure_live_lag(commands_of(log, lag_events), args, dirs);
+    const double achieved = live.seconds > 0 ? static_cast<double>(live.events) / live.seconds : 0.0;
     const double lag_p50 = percentile(live.lags_ms, 0.5), lag_p99 = percentile(live.lags_ms, 0.99);
     const double lag_max = live.lags_ms.empty() ? 0.0 : live.lags_ms.back();
     if (args.json) {

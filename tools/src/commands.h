@@ -139,6 +139,7 @@ inline constexpr std::uint64_t projections_default_snapshot_every = 100'000;
 struct BenchProjectionsArgs {
   std::string work_dir;
   std::size_t events = 1'000'000;  // size of the generated shop log
+  std::string log_dir;             // an existing store to rebuild from instead (opened read-only, kept)
   int repeats = 3;
   int rate = 50'000;               // steady durable append rate for the lag figure (events/s)
   double lag_seconds = 5;

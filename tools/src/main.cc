@@ -111,10 +111,13 @@ int main(int argc, char** argv) {
   bench_projections->add_option("--dir", bench_projections_args.work_dir, "Work directory (removed afterwards)");
   bench_projections->add_option("--events", bench_projections_args.events, "Size of the generated log")
       ->capture_default_str()->check(CLI::Range(1'000, 50'000'000));
+  bench_projections->add_option("--log", bench_projections_args.log_dir,
+                                "Rebuild from this existing store (read-only, kept) instead of generating one")
+      ->check(CLI::ExistingDirectory);
   bench_projections->add_option("--repeats", bench_projections_args.repeats, "Runs (medians)")->capture_default_str()->check(CLI::Range(1, 20));
   bench_projections->add_option("--rate", bench_projections_args.rate, "Append rate for the lag figure (events/s)")
       ->capture_default_str()->check(CLI::Range(100, 10'000'000));
-  bench_projections->add_option("--lag-seconds", bench_projections_args.lag_seconds, "Length of the lag run")->capture_default_str();
+  bench_projections->add_option("--lag-seconds", bench_projections_args.lag_seconds, "Length of the lag run (0: no lag run)")->capture_default_str();
   bench_projections->add_option("--appenders", bench_projections_args.appenders, "Appending threads")->capture_default_str()->check(CLI::Range(1, 1024));
   bench_projections->add_flag("--check", bench_projections_args.check, "Exit 4 when the rebuild is below 0.25x the raw scan");
   bench_projections->add_flag("--json", bench_projections_args.json, "Print the figures as JSON");
