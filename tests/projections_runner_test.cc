@@ -16,6 +16,7 @@
 #include "spine/projections/kpis.h"
 #include "spine/projections/runner.h"
 #include "spine/projections/stock.h"
+#include "support/faulty_file_system.h"
 #include "support/history.h"
 
 namespace spine::testing {
@@ -225,6 +226,56 @@ TEST(ProjectionRunner, KillDuringCatchUpThenRestartGivesTheStateOfACleanRebuild)
   auto clean = open_runner(**store, dir.str("clean"), options);
   ASSERT_TRUE(clean->catch_up().ok());
   EXPECT_TRUE(dump_rows(*resumed) == dump_rows(*clean)) << "a resumed projection database differs from a clean rebuild";
+}
+
+// The runner writes batch N while it applies batch N+1 (a writer thread). A
+// write refused by a full disk stops it: catch_up reports the error, every
+// status names it, no position passes what the database holds; once space
+// returns it resumes from what was written, neither skipping nor repeating.
+TEST(ProjectionRunner, AFullDiskStopsTheRunnerAndItResumesExactlyWhenSpaceReturns) {
+  TempDir dir;
+  store::Options store_options;
+  store_options.sync = false;
+  auto store = open_store(dir.str("store"), store_options);
+  commands::CommandHandler handler(*store, domain::default_config());
+  auto generate = [&](const std::string& prefix, std::int64_t start_us) {
+    load::LoadOptions load;
+    load.orders = 200;
+    load.id_prefix = prefix;
+    load.start_us = start_us;
+    ASSERT_TRUE(load::generate_shop(handler, load).ok());
+  };
+  generate("first", load::LoadOptions{}.start_us);
+  auto faulty = std::make_shared<testing::FaultyFileSystem>();
+  projections::RunnerOptions options;
+  options.batch_records = 128;  // many batches in the pipeline
+  options.snapshot_every = 1'000;
+  options.env = std::shared_ptr<rocksdb::Env>(rocksdb::NewCompositeEnv(faulty).release());
+  auto runner = open_runner(*store, dir.str("projections"), options);
+  ASSERT_TRUE(runner->catch_up().ok());
+  const std::uint64_t first_head = store->head().position;
+  generate("second", load::LoadOptions{}.start_us + 30LL * 24 * 3'600'000'000LL);
+  const std::uint64_t head = store->head().position;
+  ASSERT_GT(head, first_head + 1'000);
+
+  faulty->set_disk_full(true);
+  Status refused = runner->catch_up();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "projection_db_error");
+  for (const auto& status : runner->status()) {
+    EXPECT_NE(status.error.find("projection database write failed"), std::string::npos) << status.name << ": " << status.error;
+    EXPECT_GE(status.position, first_head) << status.name;
+    EXPECT_LT(status.position, head) << status.name;
+  }
+  EXPECT_LT(runner->wait_for(head, std::chrono::milliseconds(0)), head);
+
+  faulty->set_disk_full(false);
+  Status resumed = runner->catch_up();
+  ASSERT_TRUE(resumed.ok()) << resumed.error().to_string();
+  for (const auto& status : runner->status()) EXPECT_EQ(status.position, head) << status.name;
+  auto clean = open_runner(*store, dir.str("clean"), options);
+  ASSERT_TRUE(clean->catch_up().ok());
+  EXPECT_TRUE(dump_rows(*runner) == dump_rows(*clean)) << "a runner resumed after a full disk differs from a clean rebuild";
 }
 
 TEST(ProjectionRunner, ReadYourWritesWaitsForAPosition) {

@@ -1,6 +1,7 @@
 #include "spine/projections/runner.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/write_batch.h>
 
@@ -10,6 +11,7 @@
 #include <cstdio>
 #include <mutex>
 
+#include "batch_writer.h"
 #include "rows.h"
 #include "spine/domain/events.h"
 
@@ -103,11 +105,21 @@ class TimelinePrefix final : public rocksdb::SliceTransform {
   }
 };
 
+// Turns RocksDB's own background recovery off: after a failed write the
+// runner calls DB::Resume() itself before its next cycle, at a known point.
+class ManualRecovery : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status, bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
+
 }  // namespace
 
 struct Slot {
+  std::string name;  // the projection's (fixed)
   std::unique_ptr<Projection> projection;
-  std::uint64_t position = 0;
+  std::uint64_t position = 0;  // last record applied in memory
   bool failed = false;
   std::uint64_t failed_position = 0;
   std::string error;
@@ -116,17 +128,21 @@ struct Slot {
   std::uint64_t sample_applied = 0;
   Clock::time_point sample_time = Clock::now();
   double rate = 0;
+  // Guarded by Impl::progress_mutex_: waiters read them without the state lock.
+  std::uint64_t written = 0;  // last position whose rows and checkpoint are in the database
+  bool stopped = false;       // `failed`, as waiters see it
 };
 
 class ProjectionRunner::Impl {
  public:
   Impl(store::EventStore& store, std::unique_ptr<rocksdb::DB> db, RunnerOptions options)
-      : store_(store), db_(std::move(db)), options_(options) {}
+      : store_(store), db_(std::move(db)), options_(options), writer_(std::make_unique<internal::BatchWriter>(*db_)) {}
 
   Status load(std::vector<std::unique_ptr<Projection>> projections) {
     for (auto& projection : projections) {
       assert(projection->name().find('/') == std::string_view::npos);
       Slot slot;
+      slot.name = std::string(projection->name());
       slot.projection = std::move(projection);
       if (Status s = load_slot(slot); !s.ok()) return s;
       slots_.push_back(std::move(slot));
@@ -151,10 +167,11 @@ class ProjectionRunner::Impl {
     }
     if (!s.ok() || version != projection.version()) {
       if (Status dropped = drop_rows(projection.name()); !dropped.ok()) return dropped;
-      slot.position = 0;
-      return ok_status();
+      position = 0;
     }
     slot.position = position;
+    publish(slot);
+    if (position == 0) return ok_status();
     if (!projection.in_memory()) return ok_status();
     return for_each(row_prefix(projection.name()), nullptr, [&](std::string_view key, std::string_view row) {
       return projection.load_row(key, row);
@@ -190,6 +207,29 @@ class ProjectionRunner::Impl {
     return it->status().ok() ? ok_status() : Status(db_error(it->status(), "reading rows"));
   }
 
+  // Makes waiters see what the database holds for `slot` (its position
+  // right after a load, when memory and database agree).
+  void publish(Slot& slot) {
+    {
+      std::lock_guard lock(progress_mutex_);
+      slot.written = slot.position;
+      slot.stopped = slot.failed;
+    }
+    progress_cv_.notify_all();
+  }
+
+  // Waits for every submitted batch. If one failed, nothing after it was
+  // written: every projection goes back to its stored state (the error is
+  // in its status) and the error is returned.
+  Status finish_writes() {
+    const rocksdb::Status written = writer_->drain();
+    if (written.ok()) return ok_status();
+    needs_resume_ = true;
+    std::unique_lock state(state_mutex_);
+    for (Slot& slot : slots_) reload_after_error(slot, "projection database write failed: " + written.ToString());
+    return db_error(written, "writing projection rows");
+  }
+
   void handle_rebuild_requests() {
     std::vector<std::string> requests;
     {
@@ -197,6 +237,7 @@ class ProjectionRunner::Impl {
       requests.swap(rebuild_requests_);
     }
     if (requests.empty()) return;
+    (void)finish_writes();  // no batch may land after the drop; a failure is in the statuses
     std::unique_lock state(state_mutex_);
     for (const std::string& name : requests) {
       Slot* slot = find(name);
@@ -207,8 +248,8 @@ class ProjectionRunner::Impl {
       slot->failed = false;
       slot->error.clear();
       slot->failed_position = 0;
+      publish(*slot);
     }
-    progress_cv_.notify_all();
   }
 
   Slot* find(std::string_view name) {
@@ -232,6 +273,14 @@ class ProjectionRunner::Impl {
   // One cycle: read a bounded batch, apply it, write rows and checkpoints.
   // Returns the number of records read.
   Result<std::size_t> step(std::chrono::milliseconds wait) {
+    if (writer_->failed()) {
+      if (Status s = finish_writes(); !s.ok()) return s.error();
+    }
+    if (needs_resume_) {
+      // RocksDB refuses writes after a failed one until resumed.
+      if (rocksdb::Status resumed = db_->Resume(); !resumed.ok()) return db_error(resumed, "resuming after a failed write");
+      needs_resume_ = false;
+    }
     handle_rebuild_requests();
     const std::uint64_t from = next_needed();
     if (from == 0) return std::size_t{0};
@@ -247,11 +296,14 @@ class ProjectionRunner::Impl {
     auto records = store_.read_all(from, limit);
     if (!records.ok()) return records.error();
     if (records->empty()) return std::size_t{0};
-    apply_and_write(*records);
+    if (Status s = apply_and_write(*records); !s.ok()) return s.error();
     return records->size();
   }
 
-  void apply_and_write(const std::vector<store::RecordView>& records) {
+  // Applies `records` to every projection that needs them and hands the
+  // changed rows and checkpoints, as one batch, to the writer; returns once
+  // the batch is handed over (it is written while the next one is applied).
+  Status apply_and_write(const std::vector<store::RecordView>& records) {
     std::unique_lock state(state_mutex_);
     std::vector<std::uint64_t> applied(slots_.size(), 0);
     std::vector<bool> failed_now(slots_.size(), false);
@@ -274,6 +326,7 @@ class ProjectionRunner::Impl {
       }
     }
     rocksdb::WriteBatch batch;
+    std::vector<std::pair<Slot*, std::uint64_t>> positions;  // what the batch writes, per projection
     for (std::size_t i = 0; i < slots_.size(); ++i) {
       Slot& slot = slots_[i];
       if (failed_now[i] || applied[i] == 0) continue;
@@ -286,28 +339,38 @@ class ProjectionRunner::Impl {
         projection.write_all_rows(snapshot);
         batch.Put(snapshot_marker_prefix(projection.name()) + position_key(slot.position), "");
       }
-    }
-    rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
-    if (!s.ok()) {
-      // Nothing was written: every projection goes back to its stored state
-      // and the cycle is retried (the error is reported in the status).
-      for (Slot& slot : slots_) reload_after_error(slot, "projection database write failed: " + s.ToString());
-      return;
-    }
-    for (std::size_t i = 0; i < slots_.size(); ++i) {
-      Slot& slot = slots_[i];
-      if (failed_now[i]) {
-        // Its unflushed state is discarded: it restarts from what is stored.
-        const std::string error = slot.error;
-        const std::uint64_t failed_position = slot.failed_position;
-        reload_after_error(slot, error);
-        slot.failed = true;
-        slot.failed_position = failed_position;
-      }
+      positions.emplace_back(&slot, slot.position);
       slot.applied_total += applied[i];
       sample_rate(slot);
     }
-    progress_cv_.notify_all();
+    state.unlock();
+    const bool any_failed = std::find(failed_now.begin(), failed_now.end(), true) != failed_now.end();
+    const bool handed = writer_->submit(std::move(batch), [this, positions = std::move(positions)] {
+      {
+        std::lock_guard lock(progress_mutex_);
+        for (const auto& [slot, position] : positions) slot->written = position;
+      }
+      progress_cv_.notify_all();
+    });
+    if (!handed || any_failed) {
+      // A refused batch means an earlier one failed; a projection that failed
+      // now restarts from what is stored, so everything before must be written.
+      if (Status s = finish_writes(); !s.ok()) return s;
+    }
+    if (!any_failed) return ok_status();
+    state.lock();
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+      if (!failed_now[i]) continue;
+      // Its unflushed state is discarded: it restarts from what is stored.
+      Slot& slot = slots_[i];
+      const std::string error = slot.error;
+      const std::uint64_t failed_position = slot.failed_position;
+      reload_after_error(slot, error);
+      slot.failed = true;
+      slot.failed_position = failed_position;
+      publish(slot);
+    }
+    return ok_status();
   }
 
   void reload_after_error(Slot& slot, const std::string& error) {
@@ -340,10 +403,12 @@ class ProjectionRunner::Impl {
   store::EventStore& store_;
   std::unique_ptr<rocksdb::DB> db_;
   RunnerOptions options_;
-  std::vector<Slot> slots_;
+  std::unique_ptr<internal::BatchWriter> writer_;  // after db_: stopped before it closes
+  std::vector<Slot> slots_;                        // fixed after load
+  bool needs_resume_ = false;                      // a write failed: DB::Resume() before the next (runner thread)
   mutable std::shared_mutex state_mutex_;   // held exclusively while applying a batch
-  mutable std::mutex progress_mutex_;
-  mutable std::condition_variable_any progress_cv_;
+  mutable std::mutex progress_mutex_;       // guards each slot's `written` and `stopped`
+  mutable std::condition_variable progress_cv_;
   std::mutex rebuild_mutex_;
   std::vector<std::string> rebuild_requests_;
   std::thread thread_;
@@ -362,6 +427,8 @@ Result<std::unique_ptr<ProjectionRunner>> ProjectionRunner::open(store::EventSto
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
   db_options.compression = rocksdb::kLZ4Compression;
+  if (options.env) db_options.env = options.env.get();
+  db_options.listeners.push_back(std::make_shared<ManualRecovery>());
   db_options.memtable_insert_with_hint_prefix_extractor = std::make_shared<TimelinePrefix>();
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, dir, &raw);
@@ -381,7 +448,7 @@ Status ProjectionRunner::catch_up() {
     if (!stepped.ok()) return stepped.error();
     if (*stepped == 0) break;
   }
-  return ok_status();
+  return impl_->finish_writes();
 }
 
 void ProjectionRunner::start() {
@@ -394,6 +461,7 @@ void ProjectionRunner::stop() {
   if (!impl_ || !impl_->thread_.joinable()) return;
   impl_->stopping_ = true;
   impl_->thread_.join();
+  (void)impl_->finish_writes();  // a failure is in the statuses
 }
 
 Status ProjectionRunner::rebuild(std::string_view name) {
@@ -408,14 +476,15 @@ Status ProjectionRunner::rebuild(std::string_view name) {
 
 std::vector<ProjectionStatus> ProjectionRunner::status() const {
   std::shared_lock state(impl_->state_mutex_);
+  std::lock_guard progress(impl_->progress_mutex_);
   const std::uint64_t head = store_.head().position;
   std::vector<ProjectionStatus> out;
   for (const Slot& slot : impl_->slots_) {
     ProjectionStatus status;
-    status.name = slot.projection->name();
+    status.name = slot.name;
     status.version = slot.projection->version();
-    status.position = slot.position;
-    status.lag = head > slot.position ? head - slot.position : 0;
+    status.position = slot.written;
+    status.lag = head > slot.written ? head - slot.written : 0;
     const double idle = std::chrono::duration<double>(Clock::now() - slot.sample_time).count();
     status.events_per_second =
         idle > 2.0 ? static_cast<double>(slot.applied_total - slot.sample_applied) / idle : slot.rate;
@@ -429,17 +498,18 @@ std::vector<ProjectionStatus> ProjectionRunner::status() const {
 
 std::uint64_t ProjectionRunner::wait_for(std::uint64_t position, std::chrono::milliseconds timeout,
                                          std::string_view name) const {
+  // Under progress_mutex_ only: a waiter never holds up the runner's apply.
   auto lowest = [&] {
     std::uint64_t low = UINT64_MAX;
     for (const Slot& slot : impl_->slots_) {
-      if (!name.empty() && slot.projection->name() != name) continue;
-      if (slot.failed && name.empty()) continue;
-      low = std::min(low, slot.position);
+      if (!name.empty() && slot.name != name) continue;
+      if (slot.stopped && name.empty()) continue;
+      low = std::min(low, slot.written);
     }
     return low == UINT64_MAX ? 0 : low;
   };
-  std::shared_lock state(impl_->state_mutex_);
-  impl_->progress_cv_.wait_for(state, timeout, [&] { return lowest() >= position; });
+  std::unique_lock progress(impl_->progress_mutex_);
+  impl_->progress_cv_.wait_for(progress, timeout, [&] { return lowest() >= position; });
   return lowest();
 }
 

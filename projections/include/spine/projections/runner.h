@@ -24,7 +24,7 @@
 #include "spine/eventstore/event_store.h"
 #include "spine/projections/projection.h"
 
-namespace rocksdb { class DB; }
+namespace rocksdb { class DB; class Env; }
 
 namespace spine::projections {
 
@@ -32,6 +32,7 @@ struct RunnerOptions {
   std::size_t batch_records = 4096;        // records per apply + write cycle (bounded memory)
   std::uint64_t snapshot_every = 100'000;  // positions between snapshots; 0: none
   std::chrono::milliseconds live_wait{100};  // how long a caught-up runner waits for commits
+  std::shared_ptr<rocksdb::Env> env;         // null: the default Env (tests inject faults)
 };
 
 struct ProjectionStatus {

@@ -1,0 +1,62 @@
+// Internal: writes the projection runner's batches to its database on a
+// thread of its own ("spine-projwrite"), so the runner applies batch N+1
+// while batch N is written: on two cores the rebuild's apply and RocksDB's
+// memtable inserts run side by side.
+//
+// Contract: batches are written one at a time, in submission order. At most
+// one batch waits or is being written, so memory stays bounded at two
+// batches (the one applied and the one written). After a write fails, every
+// later submission is refused (dropped) until drain() has reported the
+// failure: the runner then reloads its projections from what was written,
+// which is a prefix of the batches it submitted.
+#pragma once
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace spine::projections::internal {
+
+class BatchWriter {
+ public:
+  explicit BatchWriter(rocksdb::DB& db);
+  ~BatchWriter();  // writes what was submitted, then stops
+  BatchWriter(const BatchWriter&) = delete;
+  BatchWriter& operator=(const BatchWriter&) = delete;
+
+  // Waits until the previous batch is written, then hands `batch` over.
+  // `on_written` runs on the writer thread once the batch is in the database.
+  // Returns false, dropping the batch, if an earlier write failed and no
+  // drain() has reported it yet.
+  bool submit(rocksdb::WriteBatch batch, std::function<void()> on_written);
+
+  // Waits until every submitted batch is written (or dropped); returns the
+  // first failure since the last drain (OK if none) and clears it.
+  rocksdb::Status drain();
+
+  // True if a write failed since the last drain (does not wait).
+  bool failed();
+
+ private:
+  struct Pending {
+    rocksdb::WriteBatch batch;
+    std::function<void()> on_written;
+  };
+  void run();
+
+  rocksdb::DB& db_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::optional<Pending> pending_;  // handed over, not yet taken by the thread
+  bool writing_ = false;            // the thread is inside DB::Write
+  bool stopping_ = false;
+  rocksdb::Status failure_;         // first failed write since the last drain
+  std::thread thread_;
+};
+
+}  // namespace spine::projections::internal
