@@ -18,11 +18,11 @@ BatchWriter::~BatchWriter() {
   thread_.join();
 }
 
-bool BatchWriter::submit(rocksdb::WriteBatch batch, std::function<void()> on_written) {
+bool BatchWriter::submit(std::vector<Write> writes) {
   std::unique_lock lock(mutex_);
   changed_.wait(lock, [&] { return !pending_ && !writing_; });
   if (!failure_.ok()) return false;
-  pending_.emplace(Pending{std::move(batch), std::move(on_written)});
+  pending_.emplace(std::move(writes));
   changed_.notify_all();
   return true;
 }
@@ -45,12 +45,16 @@ void BatchWriter::run() {
   while (true) {
     changed_.wait(lock, [&] { return pending_ || stopping_; });
     if (!pending_) return;  // stopping, nothing left
-    Pending write = std::move(*pending_);
+    std::vector<Write> writes = std::move(*pending_);
     pending_.reset();
     writing_ = true;
     lock.unlock();
-    const rocksdb::Status status = db_.Write(rocksdb::WriteOptions(), &write.batch);
-    if (status.ok()) write.on_written();
+    rocksdb::Status status;
+    for (Write& write : writes) {
+      status = db_.Write(rocksdb::WriteOptions(), &write.batch);
+      if (!status.ok()) break;
+      write.on_written();
+    }
     lock.lock();
     writing_ = false;
     if (!status.ok() && failure_.ok()) failure_ = status;

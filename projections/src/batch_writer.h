@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 namespace spine::projections::internal {
 
@@ -29,11 +30,16 @@ class BatchWriter {
   BatchWriter(const BatchWriter&) = delete;
   BatchWriter& operator=(const BatchWriter&) = delete;
 
-  // Waits until the previous batch is written, then hands `batch` over.
-  // `on_written` runs on the writer thread once the batch is in the database.
-  // Returns false, dropping the batch, if an earlier write failed and no
-  // drain() has reported it yet.
-  bool submit(rocksdb::WriteBatch batch, std::function<void()> on_written);
+  struct Write {
+    rocksdb::WriteBatch batch;
+    std::function<void()> on_written;  // runs on the writer thread once the batch is in the database
+  };
+
+  // Waits until the previous submission is written, then hands `writes`
+  // over: written in order, one DB::Write each, stopping at the first
+  // failure. Returns false, dropping them, if an earlier write failed and
+  // no drain() has reported it yet.
+  bool submit(std::vector<Write> writes);
 
   // Waits until every submitted batch is written (or dropped); returns the
   // first failure since the last drain (OK if none) and clears it.
@@ -43,16 +49,12 @@ class BatchWriter {
   bool failed();
 
  private:
-  struct Pending {
-    rocksdb::WriteBatch batch;
-    std::function<void()> on_written;
-  };
   void run();
 
   rocksdb::DB& db_;
   std::mutex mutex_;
   std::condition_variable changed_;
-  std::optional<Pending> pending_;  // handed over, not yet taken by the thread
+  std::optional<std::vector<Write>> pending_;  // handed over, not yet taken by the thread
   bool writing_ = false;            // the thread is inside DB::Write
   bool stopping_ = false;
   rocksdb::Status failure_;         // first failed write since the last drain
