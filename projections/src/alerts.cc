@@ -241,6 +241,9 @@ Status AlertProjection::load_row(std::string_view key, std::string_view value) {
     } else if (table == "active") {
       active_->load(id, value);
     } else if (table == "due") {
+      // A row loaded again (as-of loads snapshot deltas in order) replaces
+      // the deadline it had, or erases it.
+      if (const std::int64_t* before = deadlines_->find(id)) due_.erase({*before, std::string(id)});
       deadlines_->load(id, value);
       if (const std::int64_t* deadline = deadlines_->find(id)) due_.emplace(*deadline, std::string(id));
     } else if (table == "actor") {

@@ -55,9 +55,15 @@ class TrackedTable {
       sink.put(key, nlohmann::json(row).dump());
     }
   }
-  // Restores a row written by flush or write_all (an empty value: gone).
+  // Restores a row written by flush or write_all; an empty value (a
+  // tombstone) erases it, so rows loaded in write order give the state.
   void load(std::string_view key, std::string_view value) {
-    if (!value.empty()) rows_[std::string(key)] = nlohmann::json::parse(value).get<Row>();
+    if (value.empty()) {
+      auto it = rows_.find(key);
+      if (it != rows_.end()) rows_.erase(it);
+      return;
+    }
+    rows_[std::string(key)] = nlohmann::json::parse(value).get<Row>();
   }
 
  private:

@@ -33,10 +33,19 @@ Error db_error(const rocksdb::Status& status, std::string what) {
 // Key prefixes of the projection database (docs/projections.md).
 std::string checkpoint_key(std::string_view name) { return "c/" + std::string(name); }
 std::string row_prefix(std::string_view name) { return "r/" + std::string(name) + "/"; }
-std::string snapshot_prefix(std::string_view name, std::uint64_t position) {
-  return "s/" + std::string(name) + "/" + position_key(position) + "/";
+std::string delta_prefix(std::string_view name) { return "d/" + std::string(name) + "/"; }
+std::string delta_prefix(std::string_view name, std::uint64_t interval_end) {
+  return delta_prefix(name) + position_key(interval_end) + "/";
 }
 std::string snapshot_marker_prefix(std::string_view name) { return "m/" + std::string(name) + "/"; }
+// The layout of the database and the snapshot interval its deltas follow; a
+// database of another layout or interval is emptied and rebuilt at open.
+constexpr std::string_view kLayoutKey = "layout";
+std::string layout_value(std::uint64_t snapshot_every) { return "2 " + std::to_string(snapshot_every); }
+
+// The end of the snapshot interval holding `position` (intervals are
+// (k * every, (k + 1) * every]).
+std::uint64_t interval_end(std::uint64_t position, std::uint64_t every) { return (position + every - 1) / every * every; }
 
 // The smallest key greater than every key starting with `prefix`.
 std::string prefix_end(std::string prefix) {
@@ -58,17 +67,25 @@ bool decode_checkpoint(std::string_view text, std::uint32_t& version, std::uint6
   return true;
 }
 
+// Puts each row under `prefix` and, when `delta_prefix` is not empty, once
+// more under it (the snapshot interval's delta).
 class BatchSink : public RowSink {
  public:
-  BatchSink(rocksdb::WriteBatch& batch, std::string prefix) : batch_(batch), prefix_(std::move(prefix)) {}
+  BatchSink(rocksdb::WriteBatch& batch, std::string prefix, std::string delta_prefix = {})
+      : batch_(batch), prefix_(std::move(prefix)), delta_prefix_(std::move(delta_prefix)) {}
   void put(std::string_view key, std::string_view value) override {
+    const rocksdb::Slice row(value.data(), value.size());
     key_.assign(prefix_).append(key);
-    batch_.Put(key_, rocksdb::Slice(value.data(), value.size()));
+    batch_.Put(key_, row);
+    if (delta_prefix_.empty()) return;
+    key_.assign(delta_prefix_).append(key);
+    batch_.Put(key_, row);
   }
 
  private:
   rocksdb::WriteBatch& batch_;
   std::string prefix_;
+  std::string delta_prefix_;
   std::string key_;
 };
 
@@ -144,6 +161,7 @@ class ProjectionRunner::Impl {
       : store_(store), db_(std::move(db)), options_(options), writer_(std::make_unique<internal::BatchWriter>(*db_)) {}
 
   Status load(std::vector<std::unique_ptr<Projection>> projections) {
+    if (Status s = check_layout(); !s.ok()) return s;
     for (auto& projection : projections) {
       assert(projection->name().find('/') == std::string_view::npos);
       Slot slot;
@@ -185,7 +203,7 @@ class ProjectionRunner::Impl {
 
   Status drop_rows(std::string_view name) {
     rocksdb::WriteBatch batch;
-    for (const std::string& prefix : {row_prefix(name), "s/" + std::string(name) + "/", snapshot_marker_prefix(name)}) {
+    for (const std::string& prefix : {row_prefix(name), delta_prefix(name), snapshot_marker_prefix(name)}) {
       batch.DeleteRange(prefix, prefix_end(prefix));
     }
     batch.Delete(checkpoint_key(name));
@@ -193,12 +211,14 @@ class ProjectionRunner::Impl {
     return s.ok() ? ok_status() : Status(db_error(s, "dropping rows"));
   }
 
-  // Visits the rows under `prefix`, stripped of it; stops at the first error.
+  // Visits the rows under `prefix` (and before `end`, when given), stripped
+  // of the prefix; stops at the first error.
   Status for_each(const std::string& prefix, const rocksdb::Snapshot* snapshot,
-                  const std::function<Status(std::string_view, std::string_view)>& visit) const {
+                  const std::function<Status(std::string_view, std::string_view)>& visit,
+                  const std::string& before = {}) const {
     rocksdb::ReadOptions read;
     read.snapshot = snapshot;
-    const std::string end = prefix_end(prefix);
+    const std::string end = before.empty() ? prefix_end(prefix) : before;
     rocksdb::Slice upper(end);
     read.iterate_upper_bound = &upper;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read));
@@ -388,18 +408,33 @@ class ProjectionRunner::Impl {
     return ok_status();
   }
 
-  // The changed rows and the checkpoint of `slot` (and its snapshot when one
-  // is due) into `batch`.
+  // The changed rows and the checkpoint of `slot` into `batch`; for an
+  // in-memory projection the rows go to its snapshot interval's delta too,
+  // and the batch that ends an interval marks it complete. (A batch never
+  // crosses an interval's end: step() cuts it there.)
   void write_rows(Slot& slot, rocksdb::WriteBatch& batch) {
     Projection& projection = *slot.projection;
-    BatchSink rows(batch, row_prefix(projection.name()));
+    const bool deltas = projection.in_memory() && options_.snapshot_every > 0;
+    const std::uint64_t end = deltas ? interval_end(slot.position, options_.snapshot_every) : 0;
+    BatchSink rows(batch, row_prefix(projection.name()), deltas ? delta_prefix(projection.name(), end) : std::string());
     projection.take_changed_rows(rows);
     batch.Put(checkpoint_key(projection.name()), encode_checkpoint(projection.version(), slot.position));
-    if (projection.in_memory() && options_.snapshot_every > 0 && slot.position % options_.snapshot_every == 0) {
-      BatchSink snapshot(batch, snapshot_prefix(projection.name(), slot.position));
-      projection.write_all_rows(snapshot);
-      batch.Put(snapshot_marker_prefix(projection.name()) + position_key(slot.position), "");
-    }
+    if (deltas && slot.position == end) batch.Put(snapshot_marker_prefix(projection.name()) + position_key(end), "");
+  }
+
+  // Empties a database of another layout or snapshot interval (its
+  // projections are then rebuilt from 0) and records the current one.
+  Status check_layout() {
+    const std::string expected = layout_value(options_.snapshot_every);
+    std::string stored;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), std::string(kLayoutKey), &stored);
+    if (s.ok() && stored == expected) return ok_status();
+    if (!s.ok() && !s.IsNotFound()) return db_error(s, "reading the layout");
+    rocksdb::WriteBatch batch;
+    batch.DeleteRange(std::string(1, '\0'), std::string(1, '\x7f'));
+    batch.Put(std::string(kLayoutKey), expected);
+    s = db_->Write(rocksdb::WriteOptions(), &batch);
+    return s.ok() ? ok_status() : Status(db_error(s, "resetting the layout"));
   }
 
   // Splits the healthy projections in two lanes of about equal measured cost
@@ -586,7 +621,10 @@ Result<std::unique_ptr<Projection>> ProjectionRunner::as_of(std::string_view nam
   if (position > store_.head().position) {
     return Error{"position_out_of_range", "as_of", "position " + std::to_string(position) + " is past the log head"};
   }
-  // The latest snapshot at or before `position`, read from one consistent view.
+  // The state at the latest complete snapshot interval at or before
+  // `position`: the deltas of every interval up to it, in order (a later
+  // value of a row replaces an earlier one; an empty one erases it), read
+  // from one consistent view.
   const rocksdb::Snapshot* view = impl_->db_->GetSnapshot();
   std::uint64_t snapshot_position = 0;
   Status s = impl_->for_each(snapshot_marker_prefix(name), view, [&](std::string_view key, std::string_view) {
@@ -594,9 +632,17 @@ Result<std::unique_ptr<Projection>> ProjectionRunner::as_of(std::string_view nam
     if (p <= position) snapshot_position = std::max(snapshot_position, p);
     return ok_status();
   });
+  constexpr std::size_t kIntervalDigits = 16;
   if (s.ok() && snapshot_position > 0) {
-    s = impl_->for_each(snapshot_prefix(name, snapshot_position), view,
-                        [&](std::string_view key, std::string_view row) { return projection->load_row(key, row); });
+    s = impl_->for_each(
+        delta_prefix(name), view,
+        [&](std::string_view key, std::string_view row) -> Status {
+          if (key.size() <= kIntervalDigits || key[kIntervalDigits] != '/') {
+            return Error{"projection_db_corrupt", std::string(key), "malformed delta row key"};
+          }
+          return projection->load_row(key.substr(kIntervalDigits + 1), row);
+        },
+        prefix_end(delta_prefix(name, snapshot_position)));
   }
   impl_->db_->ReleaseSnapshot(view);
   if (!s.ok()) return s.error();

@@ -53,7 +53,9 @@ class Projection {
   virtual void take_changed_rows(RowSink& sink) = 0;
   // Every row of the state (snapshots, byte-for-byte comparison).
   virtual void write_all_rows(RowSink& sink) const = 0;
-  // Restores one row written by take_changed_rows or write_all_rows.
+  // Restores one row written by take_changed_rows or write_all_rows. Loading
+  // a key again replaces its row, and an empty value erases it: as-of loads
+  // the rows changed in each snapshot interval, in order.
   virtual Status load_row(std::string_view key, std::string_view value) = 0;
 
   // An empty projection of the same kind and configuration (as-of queries

@@ -2,9 +2,11 @@
 //
 // Contract: each projection has a checkpoint (the last position applied); the
 // runner reads the log from the lowest checkpoint, applies each record to
-// every projection that has not seen it, and writes the changed rows of all
-// projections and their checkpoints in ONE RocksDB write, so a crash never
-// applies a record twice or skips one. A projection whose apply fails stops
+// every projection that has not seen it, and writes each projection's
+// changed rows together with its checkpoint in ONE RocksDB write, so a crash
+// never applies a record twice or skips one. The projections are applied in
+// two lanes on two threads, and a batch is written by a writer thread while
+// the next one is applied (docs/projections.md). A projection whose apply fails stops
 // at that record (status names it) and the others go on. Every
 // `snapshot_every` positions the whole in-memory state of each projection is
 // written beside it (same write), which as_of() uses: latest snapshot at or
