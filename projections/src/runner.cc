@@ -438,7 +438,8 @@ class ProjectionRunner::Impl {
   }
 
   // Splits the healthy projections in two lanes of about equal measured cost
-  // (largest first, each to the lighter lane); lane 1 runs on the helper.
+  // (largest first, each to the lighter lane; the helper's lane 1 wins ties,
+  // since this thread also reads and decodes the batch).
   std::array<std::vector<std::size_t>, 2> assign_lanes() const {
     std::vector<std::size_t> order;
     for (std::size_t i = 0; i < slots_.size(); ++i) {
@@ -449,7 +450,7 @@ class ProjectionRunner::Impl {
     std::array<std::vector<std::size_t>, 2> lanes;
     std::array<double, 2> load{0, 0};
     for (std::size_t i : order) {
-      const std::size_t lane = load[1] < load[0] ? 1 : 0;
+      const std::size_t lane = load[1] <= load[0] ? 1 : 0;
       lanes[lane].push_back(i);
       load[lane] += std::max(slots_[i].apply_cost, 1e-9);
     }
