@@ -41,7 +41,7 @@ std::string snapshot_marker_prefix(std::string_view name) { return "m/" + std::s
 // The layout of the database and the snapshot interval its deltas follow; a
 // database of another layout or interval is emptied and rebuilt at open.
 constexpr std::string_view kLayoutKey = "layout";
-std::string layout_value(std::uint64_t snapshot_every) { return "2 " + std::to_string(snapshot_every); }
+std::string layout_value(std::uint64_t snapshot_every) { return "3 " + std::to_string(snapshot_every); }
 
 // The end of the snapshot interval holding `position` (intervals are
 // (k * every, (k + 1) * every]).
@@ -67,25 +67,18 @@ bool decode_checkpoint(std::string_view text, std::uint32_t& version, std::uint6
   return true;
 }
 
-// Puts each row under `prefix` and, when `delta_prefix` is not empty, once
-// more under it (the snapshot interval's delta).
+// Puts each row under `prefix`.
 class BatchSink : public RowSink {
  public:
-  BatchSink(rocksdb::WriteBatch& batch, std::string prefix, std::string delta_prefix = {})
-      : batch_(batch), prefix_(std::move(prefix)), delta_prefix_(std::move(delta_prefix)) {}
+  BatchSink(rocksdb::WriteBatch& batch, std::string prefix) : batch_(batch), prefix_(std::move(prefix)) {}
   void put(std::string_view key, std::string_view value) override {
-    const rocksdb::Slice row(value.data(), value.size());
     key_.assign(prefix_).append(key);
-    batch_.Put(key_, row);
-    if (delta_prefix_.empty()) return;
-    key_.assign(delta_prefix_).append(key);
-    batch_.Put(key_, row);
+    batch_.Put(key_, rocksdb::Slice(value.data(), value.size()));
   }
 
  private:
   rocksdb::WriteBatch& batch_;
   std::string prefix_;
-  std::string delta_prefix_;
   std::string key_;
 };
 
@@ -196,9 +189,11 @@ class ProjectionRunner::Impl {
     publish(slot);
     if (position == 0) return ok_status();
     if (!projection.in_memory()) return ok_status();
-    return for_each(row_prefix(projection.name()), nullptr, [&](std::string_view key, std::string_view row) {
-      return projection.load_row(key, row);
-    });
+    // Its rows: under r/ (no snapshot intervals), or the deltas of every
+    // interval in order, the current one last (see write_rows).
+    auto load_row = [&](std::string_view key, std::string_view row) { return projection.load_row(key, row); };
+    if (Status s = for_each(row_prefix(projection.name()), nullptr, load_row); !s.ok()) return s;
+    return for_each_delta_row(projection.name(), nullptr, load_row);
   }
 
   Status drop_rows(std::string_view name) {
@@ -253,6 +248,24 @@ class ProjectionRunner::Impl {
     std::unique_lock state(state_mutex_);
     for (Slot& slot : slots_) reload_after_error(slot, "projection database write failed: " + written.ToString());
     return db_error(written, "writing projection rows");
+  }
+
+  // Visits the delta rows of `name` (row key without the interval), interval
+  // by interval; with `last_interval_end`, only intervals ending at or
+  // before it.
+  Status for_each_delta_row(std::string_view name, const rocksdb::Snapshot* snapshot,
+                            const std::function<Status(std::string_view, std::string_view)>& visit,
+                            std::uint64_t last_interval_end = 0) const {
+    constexpr std::size_t kIntervalDigits = 16;
+    return for_each(
+        delta_prefix(name), snapshot,
+        [&](std::string_view key, std::string_view row) -> Status {
+          if (key.size() <= kIntervalDigits || key[kIntervalDigits] != '/') {
+            return Error{"projection_db_corrupt", std::string(key), "malformed delta row key"};
+          }
+          return visit(key.substr(kIntervalDigits + 1), row);
+        },
+        last_interval_end == 0 ? std::string() : prefix_end(delta_prefix(name, last_interval_end)));
   }
 
   void handle_rebuild_requests() {
@@ -408,15 +421,15 @@ class ProjectionRunner::Impl {
     return ok_status();
   }
 
-  // The changed rows and the checkpoint of `slot` into `batch`; for an
-  // in-memory projection the rows go to its snapshot interval's delta too,
-  // and the batch that ends an interval marks it complete. (A batch never
-  // crosses an interval's end: step() cuts it there.)
+  // The changed rows and the checkpoint of `slot` into `batch`. An
+  // in-memory projection's rows go to its snapshot interval's delta, and the
+  // batch that ends an interval marks it complete (a batch never crosses an
+  // interval's end: step() cuts it there); other rows go under r/.
   void write_rows(Slot& slot, rocksdb::WriteBatch& batch) {
     Projection& projection = *slot.projection;
     const bool deltas = projection.in_memory() && options_.snapshot_every > 0;
     const std::uint64_t end = deltas ? interval_end(slot.position, options_.snapshot_every) : 0;
-    BatchSink rows(batch, row_prefix(projection.name()), deltas ? delta_prefix(projection.name(), end) : std::string());
+    BatchSink rows(batch, deltas ? delta_prefix(projection.name(), end) : row_prefix(projection.name()));
     projection.take_changed_rows(rows);
     batch.Put(checkpoint_key(projection.name()), encode_checkpoint(projection.version(), slot.position));
     if (deltas && slot.position == end) batch.Put(snapshot_marker_prefix(projection.name()) + position_key(end), "");
@@ -633,17 +646,10 @@ Result<std::unique_ptr<Projection>> ProjectionRunner::as_of(std::string_view nam
     if (p <= position) snapshot_position = std::max(snapshot_position, p);
     return ok_status();
   });
-  constexpr std::size_t kIntervalDigits = 16;
   if (s.ok() && snapshot_position > 0) {
-    s = impl_->for_each(
-        delta_prefix(name), view,
-        [&](std::string_view key, std::string_view row) -> Status {
-          if (key.size() <= kIntervalDigits || key[kIntervalDigits] != '/') {
-            return Error{"projection_db_corrupt", std::string(key), "malformed delta row key"};
-          }
-          return projection->load_row(key.substr(kIntervalDigits + 1), row);
-        },
-        prefix_end(delta_prefix(name, snapshot_position)));
+    s = impl_->for_each_delta_row(
+        name, view, [&](std::string_view key, std::string_view row) { return projection->load_row(key, row); },
+        snapshot_position);
   }
   impl_->db_->ReleaseSnapshot(view);
   if (!s.ok()) return s.error();

@@ -7,10 +7,11 @@
 // never applies a record twice or skips one. The projections are applied in
 // two lanes on two threads, and a batch is written by a writer thread while
 // the next one is applied (docs/projections.md). A projection whose apply fails stops
-// at that record (status names it) and the others go on. Every
-// `snapshot_every` positions the whole in-memory state of each projection is
-// written beside it (same write), which as_of() uses: latest snapshot at or
-// before P, then replay to P. Key layout: docs/projections.md.
+// at that record (status names it) and the others go on. An in-memory
+// projection's rows are kept per snapshot interval of `snapshot_every`
+// positions (each interval's delta: the rows it changed); as_of(P) loads the
+// deltas up to the latest interval end at or before P, then replays to P.
+// Key layout: docs/projections.md.
 #pragma once
 
 #include <chrono>
@@ -32,7 +33,7 @@ namespace spine::projections {
 
 struct RunnerOptions {
   std::size_t batch_records = 4096;        // records per apply + write cycle (bounded memory)
-  std::uint64_t snapshot_every = 100'000;  // positions between snapshots; 0: none
+  std::uint64_t snapshot_every = 100'000;  // positions per snapshot interval; 0: none (as-of replays from 0)
   std::chrono::milliseconds live_wait{100};  // how long a caught-up runner waits for commits
   std::shared_ptr<rocksdb::Env> env;         // null: the default Env (tests inject faults)
 };
@@ -83,8 +84,8 @@ class ProjectionRunner {
   Status read(std::string_view name, const std::function<void(const Projection&, std::uint64_t)>& reader) const;
 
   // A fresh copy of projection `name` as of `position` (at most the head):
-  // its latest snapshot at or before `position`, then a replay of the log up
-  // to it. For an index projection (in_memory() false) this is an error:
+  // the state at the latest snapshot interval end at or before `position`
+  // (its deltas), then a replay of the log up to it. For an index projection (in_memory() false) this is an error:
   // filter its rows by position instead.
   Result<std::unique_ptr<Projection>> as_of(std::string_view name, std::uint64_t position) const;
 
