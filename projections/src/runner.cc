@@ -152,6 +152,9 @@ class ProjectionRunner::Impl {
  public:
   Impl(store::EventStore& store, std::unique_ptr<rocksdb::DB> db, RunnerOptions options)
       : store_(store), db_(std::move(db)), options_(options), writer_(std::make_unique<internal::BatchWriter>(*db_)) {}
+  // A batch still queued is written, and its callback run, while the slots
+  // and the progress mutex it touches still exist.
+  ~Impl() { writer_.reset(); }
 
   Status load(std::vector<std::unique_ptr<Projection>> projections) {
     if (Status s = check_layout(); !s.ok()) return s;
