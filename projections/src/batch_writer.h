@@ -14,19 +14,17 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
-#include <condition_variable>
 #include <functional>
 #include <mutex>
-#include <optional>
-#include <thread>
 #include <vector>
+
+#include "worker_thread.h"
 
 namespace spine::projections::internal {
 
 class BatchWriter {
  public:
-  explicit BatchWriter(rocksdb::DB& db);
-  ~BatchWriter();  // writes what was submitted, then stops
+  explicit BatchWriter(rocksdb::DB& db) : db_(db) {}  // destroyed: writes what was submitted, then stops
   BatchWriter(const BatchWriter&) = delete;
   BatchWriter& operator=(const BatchWriter&) = delete;
 
@@ -49,16 +47,13 @@ class BatchWriter {
   bool failed();
 
  private:
-  void run();
+  void write(std::vector<Write>& writes);
 
   rocksdb::DB& db_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::optional<std::vector<Write>> pending_;  // handed over, not yet taken by the thread
-  bool writing_ = false;            // the thread is inside DB::Write
-  bool stopping_ = false;
-  rocksdb::Status failure_;         // first failed write since the last drain
-  std::thread thread_;
+  std::mutex failure_mutex_;
+  rocksdb::Status failure_;  // first failed write since the last drain
+  std::vector<Write> pending_;  // what the thread writes (handed over in submit)
+  WorkerThread thread_{"spine-projwrite"};  // last: stopped (after writing) before the rest goes
 };
 
 }  // namespace spine::projections::internal

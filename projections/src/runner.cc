@@ -13,7 +13,7 @@
 #include <mutex>
 
 #include "batch_writer.h"
-#include "helper_thread.h"
+#include "worker_thread.h"
 #include "rows.h"
 #include "spine/domain/events.h"
 
@@ -505,7 +505,7 @@ class ProjectionRunner::Impl {
   std::unique_ptr<rocksdb::DB> db_;
   RunnerOptions options_;
   std::unique_ptr<internal::BatchWriter> writer_;  // after db_: stopped before it closes
-  internal::HelperThread helper_;                  // applies the second lane
+  internal::WorkerThread helper_{"spine-projapply"};  // applies the second lane
   std::vector<Slot> slots_;                        // fixed after load
   bool needs_resume_ = false;                      // a write failed: DB::Resume() before the next (runner thread)
   mutable std::shared_mutex state_mutex_;   // held exclusively while applying a batch

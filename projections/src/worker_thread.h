@@ -1,6 +1,8 @@
-// Internal: a second thread for the projection runner ("spine-projapply").
-// run() starts one task on it; wait() returns once that task has finished.
-// One task at a time: run() may only be called again after wait().
+// Internal: one named thread that runs one task at a time, for the
+// projection runner's second apply lane ("spine-projapply") and its batch
+// writer ("spine-projwrite"). run() hands a task over; wait() returns once
+// it has finished. run() may only be called again after wait(). The
+// destructor lets a task already handed over finish, then stops.
 #pragma once
 
 #include <cassert>
@@ -12,13 +14,13 @@
 
 namespace spine::projections::internal {
 
-class HelperThread {
+class WorkerThread {
  public:
-  HelperThread() {
+  explicit WorkerThread(const char* name) {  // at most 15 characters (Linux)
     thread_ = std::thread([this] { loop(); });
-    pthread_setname_np(thread_.native_handle(), "spine-projapply");
+    pthread_setname_np(thread_.native_handle(), name);
   }
-  ~HelperThread() {
+  ~WorkerThread() {
     {
       std::lock_guard lock(mutex_);
       stopping_ = true;
@@ -26,8 +28,8 @@ class HelperThread {
     changed_.notify_all();
     thread_.join();
   }
-  HelperThread(const HelperThread&) = delete;
-  HelperThread& operator=(const HelperThread&) = delete;
+  WorkerThread(const WorkerThread&) = delete;
+  WorkerThread& operator=(const WorkerThread&) = delete;
 
   void run(std::function<void()> task) {
     std::lock_guard lock(mutex_);
