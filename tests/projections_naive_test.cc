@@ -211,11 +211,12 @@ TEST_F(NaiveRecomputation, TimelinesHoldExactlyTheirEvents) {
     if (b.type == EventBody::DropshipAcknowledged) supplier(b.AsDropshipAcknowledged()->supplier_id);
     if (b.type == EventBody::OrderShipped && b.AsOrderShipped()->kind == shop::SourceKind::Supplier) supplier(b.AsOrderShipped()->source_id);
   }
-  auto positions = [](projections::TimelineKind kind, const std::string& id) {
+  auto positions = [](projections::TimelineKind kind, const std::string& id, std::size_t page_size = 10'000,
+                      std::uint64_t until = 0) {
     std::vector<std::uint64_t> out;
     std::uint64_t after = 0;
     while (true) {
-      auto page = projections::read_timeline(*runner_, {kind, id, after, 0, 10'000});
+      auto page = projections::read_timeline(*runner_, {kind, id, after, until, page_size});
       EXPECT_TRUE(page.ok());
       for (const auto& entry : (*page)["entries"]) out.push_back(entry["position"]);
       if ((*page)["next_after"].is_null()) break;
@@ -232,6 +233,19 @@ TEST_F(NaiveRecomputation, TimelinesHoldExactlyTheirEvents) {
   for (const auto& [id, expected] : suppliers) EXPECT_EQ(positions(projections::TimelineKind::kSupplier, id), expected) << id;
   EXPECT_EQ(positions(projections::TimelineKind::kActor, "ops-promo"), actors["ops-promo"]);
   EXPECT_EQ(positions(projections::TimelineKind::kActor, "fin-chen"), actors["fin-chen"]);
+
+  // A busy timeline spans several 65,536-position windows: small pages and
+  // as-of cuts on both sides of a window's edge see exactly its events.
+  const std::vector<std::uint64_t>& busy = actors["web-checkout"];
+  ASSERT_GT(busy.back(), 65'536u);
+  EXPECT_EQ(positions(projections::TimelineKind::kActor, "web-checkout", 777), busy);
+  for (std::uint64_t until : {std::uint64_t{65'535}, std::uint64_t{65'536}, std::uint64_t{65'537}, busy[busy.size() / 2]}) {
+    std::vector<std::uint64_t> expected;
+    for (std::uint64_t position : busy) {
+      if (position <= until) expected.push_back(position);
+    }
+    EXPECT_EQ(positions(projections::TimelineKind::kActor, "web-checkout", 4'000, until), expected) << until;
+  }
 }
 
 TEST_F(NaiveRecomputation, PriceHistoryLowestPriceAndPromotionEligibility) {

@@ -55,6 +55,10 @@ nlohmann::json answers(const projections::Projection& p) {
   struct Sink : projections::RowSink {
     nlohmann::json* out;
     void put(std::string_view k, std::string_view v) override { (*out)[std::string(k)] = std::string(v); }
+    void append(std::string_view k, std::string_view v) override {
+      auto& row = (*out)[std::string(k)];
+      row = (row.is_string() ? row.get<std::string>() : std::string()) + std::string(v);
+    }
   } sink;
   sink.out = &rows;
   p.write_all_rows(sink);

@@ -2,6 +2,7 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/listener.h>
+#include <rocksdb/merge_operator.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/write_batch.h>
 
@@ -10,6 +11,7 @@
 #include <atomic>
 #include <cassert>
 #include <cstdio>
+#include <deque>
 #include <mutex>
 
 #include "batch_writer.h"
@@ -41,7 +43,7 @@ std::string snapshot_marker_prefix(std::string_view name) { return "m/" + std::s
 // The layout of the database and the snapshot interval its deltas follow; a
 // database of another layout or interval is emptied and rebuilt at open.
 constexpr std::string_view kLayoutKey = "layout";
-std::string layout_value(std::uint64_t snapshot_every) { return "3 " + std::to_string(snapshot_every); }
+std::string layout_value(std::uint64_t snapshot_every) { return "4 " + std::to_string(snapshot_every); }
 
 // The end of the snapshot interval holding `position` (intervals are
 // (k * every, (k + 1) * every]).
@@ -75,6 +77,10 @@ class BatchSink : public RowSink {
     key_.assign(prefix_).append(key);
     batch_.Put(key_, rocksdb::Slice(value.data(), value.size()));
   }
+  void append(std::string_view key, std::string_view bytes) override {
+    key_.assign(prefix_).append(key);
+    batch_.Merge(key_, rocksdb::Slice(bytes.data(), bytes.size()));
+  }
 
  private:
   rocksdb::WriteBatch& batch_;
@@ -102,8 +108,32 @@ Status apply_named(Projection& projection, const EventContext& context) {
   return error;
 }
 
-// Timeline index keys ("r/timelines/<kind>/<id>/<16 hex position>") arrive
-// in position order per timeline: RocksDB keeps an insert hint per timeline
+// RowSink::append as a RocksDB merge: the operands of a row, oldest first,
+// concatenated onto its value. Concatenation is associative, so RocksDB may
+// combine operands at any time (flush, compaction, read) and the value read
+// back is the same bytes however the appends were batched.
+class AppendOperator final : public rocksdb::MergeOperator {
+ public:
+  const char* Name() const override { return "spine.Append"; }
+  bool FullMergeV2(const MergeOperationInput& in, MergeOperationOutput* out) const override {
+    std::size_t size = in.existing_value == nullptr ? 0 : in.existing_value->size();
+    for (const rocksdb::Slice& operand : in.operand_list) size += operand.size();
+    out->new_value.clear();
+    out->new_value.reserve(size);
+    if (in.existing_value != nullptr) out->new_value.append(in.existing_value->data(), in.existing_value->size());
+    for (const rocksdb::Slice& operand : in.operand_list) out->new_value.append(operand.data(), operand.size());
+    return true;
+  }
+  bool PartialMergeMulti(const rocksdb::Slice&, const std::deque<rocksdb::Slice>& operands, std::string* merged,
+                         rocksdb::Logger*) const override {
+    merged->clear();
+    for (const rocksdb::Slice& operand : operands) merged->append(operand.data(), operand.size());
+    return true;
+  }
+};
+
+// Timeline keys ("r/timelines/<kind>/<id>/<16 hex window>") arrive in
+// position order per timeline: RocksDB keeps an insert hint per timeline
 // prefix, so each key goes in next to the previous one instead of searching
 // the whole memtable.
 class TimelinePrefix final : public rocksdb::SliceTransform {
@@ -532,6 +562,7 @@ Result<std::unique_ptr<ProjectionRunner>> ProjectionRunner::open(store::EventSto
   if (options.env) db_options.env = options.env.get();
   db_options.listeners.push_back(std::make_shared<ManualRecovery>());
   db_options.memtable_insert_with_hint_prefix_extractor = std::make_shared<TimelinePrefix>();
+  db_options.merge_operator = std::make_shared<AppendOperator>();
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, dir, &raw);
   if (!s.ok()) return db_error(s, "opening " + dir);

@@ -28,6 +28,34 @@ std::string_view stream_entity(std::string_view stream, std::string_view family)
   return stream.starts_with(family) ? stream.substr(family.size()) : std::string_view{};
 }
 
+// Row layout: "<kind letter>/<id>/<16 hex window start>" -> big-endian
+// 2-byte offsets of the timeline's positions in that window, ascending.
+constexpr int kWindowBits = 16;
+constexpr std::uint64_t kWindowMask = (std::uint64_t{1} << kWindowBits) - 1;
+
+std::uint64_t window_start(std::uint64_t position) { return position & ~kWindowMask; }
+
+void append_offset(std::string& out, std::uint64_t position) {
+  const auto offset = static_cast<std::uint16_t>(position & kWindowMask);
+  out.push_back(static_cast<char>(offset >> 8));
+  out.push_back(static_cast<char>(offset & 0xff));
+}
+
+std::uint64_t offset_at(std::string_view offsets, std::size_t i) {
+  return (std::uint64_t{static_cast<unsigned char>(offsets[2 * i])} << 8) | static_cast<unsigned char>(offsets[2 * i + 1]);
+}
+
+bool parse_window(std::string_view hex, std::uint64_t& start) {
+  if (hex.size() != 16) return false;
+  start = 0;
+  for (char c : hex) {
+    const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (digit < 0) return false;
+    start = start << 4 | static_cast<std::uint64_t>(digit);
+  }
+  return (start & kWindowMask) == 0;
+}
+
 }  // namespace
 
 std::vector<std::pair<TimelineKind, std::string>> timeline_memberships(const store::RecordView& record,
@@ -70,17 +98,17 @@ std::vector<std::pair<TimelineKind, std::string>> timeline_memberships(const sto
 
 Status TimelineProjection::apply(const EventContext& context) {
   // An undecodable payload still belongs to its stream's and actor's timelines.
-  const std::string position = internal::position_key(context.position());
+  const std::uint64_t position = context.position();
+  const std::string window = internal::position_key(window_start(position));
   for (const auto& [kind, id] : timeline_memberships(context.record, context.event)) {
-    std::string key(1, kind_letter(kind));
-    key.append("/").append(id).append("/").append(position);
-    pending_.push_back(std::move(key));
+    key_.assign(1, kind_letter(kind)).append("/").append(id).append("/").append(window);
+    append_offset(pending_[key_], position);
   }
   return ok_status();
 }
 
 void TimelineProjection::take_changed_rows(RowSink& sink) {
-  for (const std::string& key : pending_) sink.put(key, "");
+  for (const auto& [key, offsets] : pending_) sink.append(key, offsets);
   pending_.clear();
 }
 
@@ -106,20 +134,29 @@ Result<nlohmann::json> read_timeline(const ProjectionRunner& runner, const Timel
   const std::size_t limit = std::clamp<std::size_t>(query.limit, 1, 10'000);
   std::vector<std::uint64_t> positions;
   bool more = false;
-  Status s = runner.for_each_row(prefix, [&](std::string_view key, std::string_view) {
-    const std::string_view rest = key.substr(prefix.size());
-    if (rest.size() != 16) return true;  // another id that extends this one
-    const std::uint64_t position = std::stoull(std::string(rest), nullptr, 16);
-    if (position <= query.after_position) return true;
-    if (query.until_position != 0 && position > query.until_position) return false;
-    if (positions.size() == limit) {
-      more = true;
+  bool corrupt = false;
+  Status s = runner.for_each_row(prefix, [&](std::string_view key, std::string_view offsets) {
+    std::uint64_t start = 0;
+    if (!parse_window(key.substr(prefix.size()), start)) return true;  // another id that extends this one
+    if (start + kWindowMask <= query.after_position) return true;     // a window before the page
+    if (offsets.size() % 2 != 0) {
+      corrupt = true;
       return false;
     }
-    positions.push_back(position);
+    for (std::size_t i = 0; i < offsets.size() / 2; ++i) {
+      const std::uint64_t position = start + offset_at(offsets, i);
+      if (position <= query.after_position) continue;
+      if (query.until_position != 0 && position > query.until_position) return false;
+      if (positions.size() == limit) {
+        more = true;
+        return false;
+      }
+      positions.push_back(position);
+    }
     return true;
   });
   if (!s.ok()) return s.error();
+  if (corrupt) return Error{"projection_db_corrupt", prefix, "a timeline row of odd length"};
   nlohmann::json entries = nlohmann::json::array();
   for (std::uint64_t position : positions) {
     auto record = runner.store().read_at(position);

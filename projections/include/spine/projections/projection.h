@@ -34,6 +34,10 @@ class RowSink {
  public:
   virtual ~RowSink() = default;
   virtual void put(std::string_view key, std::string_view value) = 0;
+  // Appends `bytes` to the row's value (a missing row counts as empty): an
+  // index that only grows writes just its new entries, and the stored value
+  // is the same bytes however the appends were grouped into batches.
+  virtual void append(std::string_view key, std::string_view bytes) = 0;
 };
 
 class Projection {

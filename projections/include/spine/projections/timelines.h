@@ -1,13 +1,16 @@
 // Timelines (domain.md §2): per order, per SKU, per actor (the audit trail)
-// and per supplier. The projection is an index over the log: one empty row
-// per (timeline, position), so a timeline is read in order by one prefix scan
-// and each entry is the log's own record (nothing copied, nothing to drift).
+// and per supplier. The projection is an index over the log: a timeline's
+// positions, in windows of 65,536 log positions, one row per (timeline,
+// window) holding each position's 2-byte offset in the window, appended to
+// as the log grows. A timeline is read in order by one prefix scan, and each
+// entry is the log's own record (nothing copied, nothing to drift).
 #pragma once
 
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "spine/projections/projection.h"
@@ -21,7 +24,7 @@ enum class TimelineKind { kOrder, kSku, kActor, kSupplier };
 class TimelineProjection final : public Projection {
  public:
   std::string_view name() const override { return "timelines"; }
-  std::uint32_t version() const override { return 1; }
+  std::uint32_t version() const override { return 2; }
   Status apply(const EventContext& context) override;
   void take_changed_rows(RowSink& sink) override;
   void write_all_rows(RowSink&) const override {}
@@ -30,7 +33,9 @@ class TimelineProjection final : public Projection {
   bool in_memory() const override { return false; }
 
  private:
-  std::vector<std::string> pending_;  // rows not yet handed to the runner
+  // Offsets not yet handed to the runner, by row key; at most one batch's.
+  std::unordered_map<std::string, std::string> pending_;
+  std::string key_;  // scratch
 };
 
 struct TimelineQuery {
