@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <unordered_map>
 #include <nlohmann/json.hpp>
 
 #include "allocate.h"
@@ -26,20 +27,29 @@ enum Counter : int {
 
 using Counters = std::array<std::int64_t, kCounterCount>;
 
+// Dimension values ("all", "channel:web", "sku:S-1") by small interned ids
+// (KpiState::dims); rows and queries still name them by their text.
+using DimIds = std::vector<std::uint32_t>;
+
+// The *_dims members below are caches of interned ids, filled on first use
+// and never serialized (a row loaded from disk starts without them).
 struct LineFacts {
   std::string sku, category, supplier;
   std::int32_t rating = 0;
   std::int64_t quantity = 0, value = 0, cost = 0, own_quantity = 0;
+  mutable DimIds line_dims;
 };
 struct OrderFacts {
   std::string customer, region;
   std::int32_t channel = 0, device = 0;
   std::vector<LineFacts> lines;
   std::map<std::string, std::int32_t> return_reasons;
+  mutable DimIds order_dims, distinct_line_dims;
 };
 struct SkuFacts {
   std::string category, supplier;
   std::int32_t rating = 0;
+  mutable DimIds line_dims;
 };
 struct ForwardFacts {
   std::int64_t at_us = 0;
@@ -94,63 +104,103 @@ struct KpiState {
   const domain::Config& config;
   Calendar calendar;
   StockBook book;
-  // (local hour, dimension) -> counters; found by (hour, string_view) without building a key.
-  struct BucketLess {
+  // Interned dimension values: id -> text, text -> id.
+  struct TextHash {
     using is_transparent = void;
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      return a.first != b.first ? a.first < b.first : std::string_view(a.second) < std::string_view(b.second);
+    std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  };
+  std::vector<std::string> dim_names;
+  std::unordered_map<std::string, std::uint32_t, TextHash, std::equal_to<>> dim_ids;
+  // (local hour, dimension id) -> counters, in hour order for queries; the
+  // hash index finds a bucket without walking the tree.
+  using Buckets = std::map<std::pair<std::int64_t, std::uint32_t>, Counters>;
+  struct BucketHash {
+    std::size_t operator()(const std::pair<std::int64_t, std::uint32_t>& key) const {
+      return static_cast<std::size_t>(static_cast<std::uint64_t>(key.first) * 0x9E3779B97F4A7C15ULL ^ key.second);
     }
   };
-  using Buckets = std::map<std::pair<std::int64_t, std::string>, Counters, BucketLess>;
   Buckets buckets;
+  std::unordered_map<std::pair<std::int64_t, std::uint32_t>, Buckets::value_type*, BucketHash> bucket_index;
   // The buckets changed since the last flush, by their map entries (stable: buckets are never erased).
   std::unordered_set<const Buckets::value_type*> changed_buckets;
+  DimIds scratch_dims;  // sku_dims of a SKU without facts
   TrackedTable<OrderFacts> orders;
   TrackedTable<SkuFacts> skus;
   TrackedTable<ForwardFacts> forwards;
   TrackedTable<std::vector<CustomerOrder>> customers;
   TrackedTable<DaySeries> series;
 
-  void add(std::int64_t hour, const std::string& dim, Counter counter, std::int64_t value) {
-    if (value == 0) return;
-    auto it = buckets.find(std::pair<std::int64_t, std::string_view>{hour, dim});
-    if (it == buckets.end()) it = buckets.emplace(std::make_pair(hour, dim), Counters{}).first;
-    it->second[counter] += value;
-    changed_buckets.insert(&*it);
+  std::uint32_t dim(std::string_view text) {
+    auto found = dim_ids.find(text);
+    if (found != dim_ids.end()) return found->second;
+    const auto id = static_cast<std::uint32_t>(dim_names.size());
+    dim_names.emplace_back(text);
+    dim_ids.emplace(dim_names.back(), id);
+    return id;
   }
-  void add_all(std::int64_t hour, const std::vector<std::string>& dims, Counter counter, std::int64_t value) {
-    for (const std::string& dim : dims) add(hour, dim, counter, value);
+  Counters& counters_at(std::int64_t hour, std::uint32_t dim_id) {
+    auto [entry, inserted] = bucket_index.try_emplace({hour, dim_id}, nullptr);
+    if (inserted) entry->second = &*buckets.emplace(std::make_pair(hour, dim_id), Counters{}).first;
+    return entry->second->second;
+  }
+  void add(std::int64_t hour, std::uint32_t dim_id, Counter counter, std::int64_t value) {
+    if (value == 0) return;
+    auto [entry, inserted] = bucket_index.try_emplace({hour, dim_id}, nullptr);
+    if (inserted) entry->second = &*buckets.emplace(std::make_pair(hour, dim_id), Counters{}).first;
+    entry->second->second[counter] += value;
+    changed_buckets.insert(entry->second);
+  }
+  void add_all(std::int64_t hour, const DimIds& dims, Counter counter, std::int64_t value) {
+    for (std::uint32_t id : dims) add(hour, id, counter, value);
   }
 
-  static std::vector<std::string> order_dims(const OrderFacts& order) {
-    return {"all", "channel:" + channel_name(order.channel), "region:" + order.region,
-            "device:" + device_name(order.device)};
+  const DimIds& order_dims(const OrderFacts& order) {
+    if (order.order_dims.empty()) {
+      order.order_dims = {dim("all"), dim("channel:" + channel_name(order.channel)), dim("region:" + order.region),
+                          dim("device:" + device_name(order.device))};
+    }
+    return order.order_dims;
   }
-  static std::vector<std::string> line_dims(const std::string& sku, const std::string& category,
-                                            const std::string& supplier, std::int32_t rating) {
-    std::vector<std::string> dims = {"category:" + category, "sku:" + sku, "rating:" + rating_band(rating)};
-    if (!supplier.empty()) dims.push_back("supplier:" + supplier);
+  DimIds line_dims(const std::string& sku, const std::string& category, const std::string& supplier,
+                   std::int32_t rating) {
+    DimIds dims = {dim("category:" + category), dim("sku:" + sku), dim("rating:" + rating_band(rating))};
+    if (!supplier.empty()) dims.push_back(dim("supplier:" + supplier));
     return dims;
   }
-  static std::vector<std::string> line_dims(const LineFacts& line) {
-    return line_dims(line.sku, line.category, line.supplier, line.rating);
+  const DimIds& line_dims(const LineFacts& line) {
+    if (line.line_dims.empty()) line.line_dims = line_dims(line.sku, line.category, line.supplier, line.rating);
+    return line.line_dims;
   }
-  std::vector<std::string> sku_dims(const std::string& sku) const {
+  const DimIds& sku_dims(const std::string& sku) {
     const SkuFacts* found = skus.find(sku);
-    if (found == nullptr) return line_dims(sku, "", "", 0);
-    return line_dims(sku, found->category, found->supplier, found->rating);
+    if (found == nullptr) {
+      scratch_dims = line_dims(sku, "", "", 0);
+      return scratch_dims;
+    }
+    if (found->line_dims.empty()) found->line_dims = line_dims(sku, found->category, found->supplier, found->rating);
+    return found->line_dims;
   }
   // The distinct line dimensions of an order (an order counts once per value).
-  static std::vector<std::string> distinct_line_dims(const OrderFacts& order) {
-    std::set<std::string> dims;
-    for (const LineFacts& line : order.lines) {
-      for (std::string& dim : line_dims(line)) dims.insert(std::move(dim));
+  const DimIds& distinct_line_dims(const OrderFacts& order) {
+    if (order.distinct_line_dims.empty()) {
+      DimIds dims;
+      for (const LineFacts& line : order.lines) {
+        const DimIds& of_line = line_dims(line);
+        dims.insert(dims.end(), of_line.begin(), of_line.end());
+      }
+      std::sort(dims.begin(), dims.end());
+      dims.erase(std::unique(dims.begin(), dims.end()), dims.end());
+      order.distinct_line_dims = std::move(dims);
     }
-    return {dims.begin(), dims.end()};
+    return order.distinct_line_dims;
+  }
+  DimIds dims_named(const std::vector<std::string>& names) {
+    DimIds ids;
+    for (const std::string& name : names) ids.push_back(dim(name));
+    return ids;
   }
   // Adds a per-order count to the order's dimensions and once per line dimension.
-  void count_order(std::int64_t hour, const OrderFacts& order, const std::vector<std::string>& dims, Counter counter) {
+  void count_order(std::int64_t hour, const OrderFacts& order, const DimIds& dims, Counter counter) {
     add_all(hour, dims, counter, 1);
     add_all(hour, distinct_line_dims(order), counter, 1);
   }
@@ -184,13 +234,13 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
   switch (event.type) {
     case EventBody::ProductListed: {
       const auto& e = *event.AsProductListed();
-      for (const auto& sku : e.skus) skus.write(sku->sku_id) = SkuFacts{e.category, e.supplier_id, e.rating_tenths};
+      for (const auto& sku : e.skus) skus.write(sku->sku_id) = SkuFacts{e.category, e.supplier_id, e.rating_tenths, {}};
       break;
     }
     case EventBody::OrderPlaced: {
       const auto& e = *event.AsOrderPlaced();
       OrderFacts& order = orders.write(e.order_id);
-      order = OrderFacts{e.customer_id, e.region, static_cast<std::int32_t>(e.channel), static_cast<std::int32_t>(e.device), {}, {}};
+      order = OrderFacts{e.customer_id, e.region, static_cast<std::int32_t>(e.channel), static_cast<std::int32_t>(e.device), {}, {}, {}, {}};
       std::int64_t value = e.shipping_fee, units = 0;
       for (const auto& line : e.lines) {
         LineFacts facts;
@@ -209,12 +259,12 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
         units += facts.quantity;
         order.lines.push_back(std::move(facts));
       }
-      const std::vector<std::string> dims = order_dims(order);
+      const DimIds& dims = order_dims(order);
       count_order(hour, order, dims, kPlacedOrders);
       add_all(hour, dims, kPlacedValue, value);
       add_all(hour, dims, kUnits, units);
       for (const LineFacts& line : order.lines) {
-        const std::vector<std::string> line_dimensions = line_dims(line);
+        const DimIds& line_dimensions = line_dims(line);
         add_all(hour, line_dimensions, kPlacedValue, line.value);
         add_all(hour, line_dimensions, kUnits, line.quantity);
       }
@@ -225,14 +275,14 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
       const OrderFacts* found = orders.find(e.order_id);
       if (found == nullptr) break;
       const OrderFacts& order = *found;
-      const std::vector<std::string> dims = order_dims(order);
+      const DimIds& dims = order_dims(order);
       count_order(hour, order, dims, kPaidOrders);
       add_all(hour, dims, kPaidValue, e.amount);
       const std::string channel = channel_name(order.channel);
       for (const LineFacts& line : order.lines) {
         const std::int64_t cogs = line.cost * line.own_quantity;
         const std::int64_t commission = line.value * config.commission_bp(channel, line.category) / 10'000;
-        const std::vector<std::string> line_dimensions = line_dims(line);
+        const DimIds& line_dimensions = line_dims(line);
         add_all(hour, line_dimensions, kPaidValue, line.value);
         add_all(hour, line_dimensions, kCogs, cogs);
         add_all(hour, dims, kCogs, cogs);
@@ -258,22 +308,24 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
       const auto& e = *event.AsDropshipForwarded();
       const OrderFacts* found = orders.find(e.order_id);
       if (found == nullptr) break;
-      std::vector<std::string> dims = order_dims(*found);
+      DimIds dims = order_dims(*found);
       add_all(hour, dims, kDropshipCost, e.dropship_cost);
-      dims.push_back("supplier:" + e.supplier_id);
+      dims.push_back(dim("supplier:" + e.supplier_id));
       add_all(hour, dims, kForwards, 1);
       std::vector<std::int64_t> weights;
       for (const auto& line : e.lines) weights.push_back(line->quantity);
       const std::vector<std::int64_t> parts = allocate(e.dropship_cost, weights);
       for (std::size_t i = 0; i < parts.size(); ++i) add_all(hour, sku_dims(e.lines[i]->sku_id), kDropshipCost, parts[i]);
-      forwards.write(e.order_id + "/" + e.supplier_id) = ForwardFacts{at, std::move(dims)};
+      std::vector<std::string> names;  // stored by text: ids are this process's
+      for (std::uint32_t id : dims) names.push_back(dim_names[id]);
+      forwards.write(e.order_id + "/" + e.supplier_id) = ForwardFacts{at, std::move(names)};
       break;
     }
     case EventBody::OrderShipped: {
       const auto& e = *event.AsOrderShipped();
       const OrderFacts* found = orders.find(e.order_id);
       if (found == nullptr) break;
-      const std::vector<std::string> dims = order_dims(*found);
+      const DimIds& dims = order_dims(*found);
       for (const auto& line : e.lines) {
         add_all(hour, dims, kShippedUnits, line->quantity);
         add_all(hour, sku_dims(line->sku_id), kShippedUnits, line->quantity);
@@ -285,9 +337,10 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
       const std::int64_t forward_hour = calendar.hour(forward->at_us);
       const std::int64_t took = at - forward->at_us;
       const std::int64_t allowed = std::int64_t{book.ship_within_hours(e.source_id)} * kMicrosPerHour;
-      add_all(forward_hour, forward->dims, kForwardsShipped, 1);
-      add_all(forward_hour, forward->dims, kShipTimeSumUs, took);
-      add_all(forward_hour, forward->dims, kForwardsInTime, took <= allowed ? 1 : 0);
+      const DimIds forward_dims = dims_named(forward->dims);
+      add_all(forward_hour, forward_dims, kForwardsShipped, 1);
+      add_all(forward_hour, forward_dims, kShipTimeSumUs, took);
+      add_all(forward_hour, forward_dims, kForwardsInTime, took <= allowed ? 1 : 0);
       forwards.erase(key);
       break;
     }
@@ -305,9 +358,9 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
       const OrderFacts& order = *found;
       auto reason = order.return_reasons.find(e.return_id);
       const int by_reason = kReturnedSizeMismatch + std::clamp<int>(reason == order.return_reasons.end() ? 0 : reason->second, 0, 4);
-      const std::vector<std::string> dims = order_dims(order);
+      const DimIds& dims = order_dims(order);
       for (const auto& line : e.lines) {
-        const std::vector<std::string> line_dimensions = sku_dims(line->sku_id);
+        const DimIds line_dimensions = sku_dims(line->sku_id);
         for (Counter counter : {kReturnedUnits, static_cast<Counter>(by_reason)}) {
           add_all(hour, dims, counter, line->quantity);
           add_all(hour, line_dimensions, counter, line->quantity);
@@ -331,9 +384,10 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
       const auto& e = *event.AsSpendRecorded();
       std::int64_t day = 0;
       const std::int64_t spend_hour = parse_day(e.day, day) ? day * 24 : hour;
-      std::vector<std::string> dims = {"all", "channel:" + channel_name(static_cast<std::int32_t>(e.channel))};
+      DimIds dims = {dim("all"), dim("channel:" + channel_name(static_cast<std::int32_t>(e.channel)))};
       if (!e.sku_id.empty()) {
-        for (std::string& dim : sku_dims(e.sku_id)) dims.push_back(std::move(dim));
+        const DimIds& of_sku = sku_dims(e.sku_id);
+        dims.insert(dims.end(), of_sku.begin(), of_sku.end());
       }
       add_all(spend_hour, dims, kSpend, e.amount);
       break;
@@ -341,9 +395,10 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
     case EventBody::TrafficRecorded: {
       const auto& e = *event.AsTrafficRecorded();
       const std::int64_t traffic_hour = calendar.hour(e.period_start);
-      std::vector<std::string> dims = {"all", "channel:" + channel_name(static_cast<std::int32_t>(e.channel))};
+      DimIds dims = {dim("all"), dim("channel:" + channel_name(static_cast<std::int32_t>(e.channel)))};
       if (!e.sku_id.empty()) {
-        for (std::string& dim : sku_dims(e.sku_id)) dims.push_back(std::move(dim));
+        const DimIds& of_sku = sku_dims(e.sku_id);
+        dims.insert(dims.end(), of_sku.begin(), of_sku.end());
       }
       add_all(traffic_hour, dims, kImpressions, e.impressions);
       add_all(traffic_hour, dims, kClicks, e.clicks);
@@ -404,7 +459,8 @@ Status KpiProjection::apply(const EventContext& context) {
 void KpiProjection::take_changed_rows(RowSink& sink) {
   KpiState& s = *state_;
   for (const auto* entry : s.changed_buckets) {
-    sink.put(internal::bucket_key(entry->first.first, entry->first.second), internal::counters_json(entry->second).dump());
+    sink.put(internal::bucket_key(entry->first.first, s.dim_names[entry->first.second]),
+             internal::counters_json(entry->second).dump());
   }
   s.changed_buckets.clear();
   s.orders.flush("order/", sink);
@@ -417,7 +473,9 @@ void KpiProjection::take_changed_rows(RowSink& sink) {
 
 void KpiProjection::write_all_rows(RowSink& sink) const {
   const KpiState& s = *state_;
-  for (const auto& [key, counters] : s.buckets) sink.put(internal::bucket_key(key.first, key.second), internal::counters_json(counters).dump());
+  for (const auto& [key, counters] : s.buckets) {
+    sink.put(internal::bucket_key(key.first, s.dim_names[key.second]), internal::counters_json(counters).dump());
+  }
   s.orders.write_all("order/", sink);
   s.skus.write_all("sku/", sink);
   s.forwards.write_all("fwd/", sink);
@@ -436,7 +494,7 @@ Status KpiProjection::load_row(std::string_view key, std::string_view value) {
       const std::size_t dim_at = id.find('/');
       if (dim_at == std::string_view::npos) return false;
       const std::int64_t hour = std::stoll(std::string(id.substr(0, dim_at)));
-      Counters& counters = s.buckets[{hour, std::string(id.substr(dim_at + 1))}];
+      Counters& counters = s.counters_at(hour, s.dim(id.substr(dim_at + 1)));
       const nlohmann::json row = nlohmann::json::parse(value);
       const auto& names = kpi_counter_names();
       for (int i = 0; i < internal::kCounterCount; ++i) counters[i] = row.value(names[i], std::int64_t{0});
@@ -526,8 +584,9 @@ Result<nlohmann::json> KpiProjection::query(const KpiQuery& q) const {
   const std::string prefix = q.by == "all" ? "all" : q.by + ":";
   std::map<std::pair<std::int64_t, std::string>, Counters> rows;
   std::array<std::int64_t, 24> profile{};
-  for (auto it = s.buckets.lower_bound({from_hour, ""}); it != s.buckets.end() && it->first.first < to_hour; ++it) {
-    const auto& [hour, dim] = it->first;
+  for (auto it = s.buckets.lower_bound({from_hour, 0}); it != s.buckets.end() && it->first.first < to_hour; ++it) {
+    const std::int64_t hour = it->first.first;
+    const std::string& dim = s.dim_names[it->first.second];
     if (dim == "all") profile[static_cast<std::size_t>(((hour % 24) + 24) % 24)] += it->second[internal::kPaidValue];
     if (q.by == "all" ? dim != "all" : !dim.starts_with(prefix)) continue;
     const std::string key = q.by == "all" ? "all" : dim.substr(prefix.size());
