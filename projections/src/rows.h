@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <unordered_map>
 #include <unordered_set>
 #include <string>
 #include <string_view>
@@ -22,22 +23,33 @@ namespace spine::projections::internal {
 
 template <typename Row>
 class TrackedTable {
+  using Rows = std::map<std::string, Row, std::less<>>;
+
  public:
+  TrackedTable() = default;
+  // Not copyable: the index holds iterators into this table's own map (a
+  // move keeps them valid).
+  TrackedTable(const TrackedTable&) = delete;
+  TrackedTable& operator=(const TrackedTable&) = delete;
+  TrackedTable(TrackedTable&&) = default;
+  TrackedTable& operator=(TrackedTable&&) = default;
+
   // The row at `key` (created empty), marked changed.
   Row& write(const std::string& key) {
     changed_.insert(key);
-    return rows_[key];
+    return slot(key)->second;
   }
   void erase(const std::string& key) {
     changed_.insert(key);
-    rows_.erase(key);
+    remove(key);
   }
   const Row* find(std::string_view key) const {
-    auto it = rows_.find(key);
-    return it == rows_.end() ? nullptr : &it->second;
+    auto found = index_.find(key);
+    return found == index_.end() ? nullptr : &found->second->second;
   }
-  bool contains(std::string_view key) const { return rows_.find(key) != rows_.end(); }
-  const std::map<std::string, Row, std::less<>>& rows() const { return rows_; }
+  bool contains(std::string_view key) const { return index_.contains(key); }
+  // In key order (queries list them so).
+  const Rows& rows() const { return rows_; }
 
   void flush(std::string_view prefix, RowSink& sink) {
     std::string key;
@@ -59,15 +71,32 @@ class TrackedTable {
   // tombstone) erases it, so rows loaded in write order give the state.
   void load(std::string_view key, std::string_view value) {
     if (value.empty()) {
-      auto it = rows_.find(key);
-      if (it != rows_.end()) rows_.erase(it);
+      remove(key);
       return;
     }
-    rows_[std::string(key)] = nlohmann::json::parse(value).get<Row>();
+    slot(key)->second = nlohmann::json::parse(value).get<Row>();
   }
 
  private:
-  std::map<std::string, Row, std::less<>> rows_;
+  typename Rows::iterator slot(std::string_view key) {
+    auto found = index_.find(key);
+    if (found != index_.end()) return found->second;
+    auto it = rows_.emplace(std::string(key), Row{}).first;
+    index_.emplace(std::string_view(it->first), it);
+    return it;
+  }
+  void remove(std::string_view key) {
+    auto found = index_.find(key);
+    if (found == index_.end()) return;
+    const auto it = found->second;
+    index_.erase(found);  // its key views the node's: erased first
+    rows_.erase(it);
+  }
+
+  Rows rows_;
+  // Finds a row by one hash instead of a walk of string comparisons down the
+  // tree; keys view the map's own (node keys never move).
+  std::unordered_map<std::string_view, typename Rows::iterator> index_;
   std::unordered_set<std::string> changed_;  // hashed: a write of a known key costs no allocation
 };
 
