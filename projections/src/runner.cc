@@ -98,6 +98,12 @@ struct DecodedRecord {
   }
 };
 
+// A batch of records from the log, each decoded once for all projections.
+struct ReadBatch {
+  std::vector<store::RecordView> records;
+  std::vector<DecodedRecord> decoded;  // one per record
+};
+
 Status apply_named(Projection& projection, const EventContext& context) {
   Status status = projection.apply(context);
   if (status.ok()) return status;
@@ -359,16 +365,55 @@ class ProjectionRunner::Impl {
       store_.wait_for_position(from, wait);
       if (store_.head().position < from) return std::size_t{0};
     }
+    Result<ReadBatch> batch = take_batch(from);
+    if (!batch.ok()) return batch.error();
+    if (batch->records.empty()) return std::size_t{0};
+    // A full batch means the runner is behind: the next one is read and
+    // decoded on the reader thread while this one is applied.
+    if (batch->records.size() == batch_limit(from)) read_ahead(batch->records.back().position() + 1);
+    if (Status s = apply_and_write(batch->records, batch->decoded); !s.ok()) return s.error();
+    return batch->records.size();
+  }
+
+  // How many records the batch starting at `from` may hold: at most
+  // batch_records, and never past the end of a snapshot interval.
+  std::size_t batch_limit(std::uint64_t from) const {
     std::size_t limit = options_.batch_records;
     if (options_.snapshot_every > 0) {
       const std::uint64_t next_snapshot = ((from - 1) / options_.snapshot_every + 1) * options_.snapshot_every;
       limit = static_cast<std::size_t>(std::min<std::uint64_t>(limit, next_snapshot - from + 1));
     }
-    auto records = store_.read_all(from, limit);
+    return limit;
+  }
+
+  // Reads and decodes the batch starting at `from` (runs on either thread).
+  Result<ReadBatch> read_batch(std::uint64_t from) const {
+    auto records = store_.read_all(from, batch_limit(from));
     if (!records.ok()) return records.error();
-    if (records->empty()) return std::size_t{0};
-    if (Status s = apply_and_write(*records); !s.ok()) return s.error();
-    return records->size();
+    ReadBatch batch;
+    batch.records = std::move(*records);
+    batch.decoded.reserve(batch.records.size());
+    for (const store::RecordView& record : batch.records) batch.decoded.emplace_back(record);
+    return batch;
+  }
+
+  // The batch starting at `from`: the one read ahead if it starts there (the
+  // log never changes under it), else read now.
+  Result<ReadBatch> take_batch(std::uint64_t from) {
+    if (reading_ahead_) {
+      reader_.wait();
+      reading_ahead_ = false;
+      if (ahead_from_ == from) return std::move(ahead_);
+    }
+    return read_batch(from);
+  }
+
+  // Starts reading the batch at `from` on the reader thread (one at a time).
+  void read_ahead(std::uint64_t from) {
+    assert(!reading_ahead_);
+    reading_ahead_ = true;
+    ahead_from_ = from;
+    reader_.run([this, from] { ahead_ = read_batch(from); });
   }
 
   // Applies `records` to every projection that needs them and hands the
@@ -378,11 +423,8 @@ class ProjectionRunner::Impl {
   // the costliest (by measured apply time) and this thread the rest. Each
   // lane's rows and checkpoints go in one WriteBatch, so each projection's
   // rows and checkpoint are always written together.
-  Status apply_and_write(const std::vector<store::RecordView>& records) {
+  Status apply_and_write(const std::vector<store::RecordView>& records, const std::vector<DecodedRecord>& decoded) {
     std::unique_lock state(state_mutex_);
-    std::vector<DecodedRecord> decoded;  // once for all projections
-    decoded.reserve(records.size());
-    for (const store::RecordView& record : records) decoded.emplace_back(record);
     std::vector<std::uint64_t> applied(slots_.size(), 0);
     std::vector<char> failed_now(slots_.size(), 0);
     std::array<std::vector<std::size_t>, 2> lanes = assign_lanes();
@@ -536,6 +578,12 @@ class ProjectionRunner::Impl {
   RunnerOptions options_;
   std::unique_ptr<internal::BatchWriter> writer_;  // after db_: stopped before it closes
   internal::WorkerThread helper_{"spine-projapply"};  // applies the second lane
+  // Read-ahead (runner thread only): the next batch, read and decoded by
+  // reader_ while the current one is applied.
+  bool reading_ahead_ = false;
+  std::uint64_t ahead_from_ = 0;
+  Result<ReadBatch> ahead_{Error{}};
+  internal::WorkerThread reader_{"spine-projread"};  // after ahead_: stopped before it goes
   std::vector<Slot> slots_;                        // fixed after load
   bool needs_resume_ = false;                      // a write failed: DB::Resume() before the next (runner thread)
   mutable std::shared_mutex state_mutex_;   // held exclusively while applying a batch

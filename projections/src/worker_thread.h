@@ -1,6 +1,6 @@
 // Internal: one named thread that runs one task at a time, for the
-// projection runner's second apply lane ("spine-projapply") and its batch
-// writer ("spine-projwrite"). run() hands a task over; wait() returns once
+// projection runner's second apply lane ("spine-projapply"), its read-ahead
+// ("spine-projread") and its batch writer ("spine-projwrite"). run() hands a task over; wait() returns once
 // it has finished. run() may only be called again after wait(). The
 // destructor lets a task already handed over finish, then stops.
 #pragma once
