@@ -2,6 +2,7 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/listener.h>
+#include <rocksdb/memtablerep.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/write_batch.h>
@@ -43,7 +44,7 @@ std::string snapshot_marker_prefix(std::string_view name) { return "m/" + std::s
 // The layout of the database and the snapshot interval its deltas follow; a
 // database of another layout or interval is emptied and rebuilt at open.
 constexpr std::string_view kLayoutKey = "layout";
-std::string layout_value(std::uint64_t snapshot_every) { return "4 " + std::to_string(snapshot_every); }
+std::string layout_value(std::uint64_t snapshot_every) { return "5 " + std::to_string(snapshot_every); }
 
 // The end of the snapshot interval holding `position` (intervals are
 // (k * every, (k + 1) * every]).
@@ -72,18 +73,20 @@ bool decode_checkpoint(std::string_view text, std::uint32_t& version, std::uint6
 // Puts each row under `prefix`.
 class BatchSink : public RowSink {
  public:
-  BatchSink(rocksdb::WriteBatch& batch, std::string prefix) : batch_(batch), prefix_(std::move(prefix)) {}
+  BatchSink(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* family, std::string prefix)
+      : batch_(batch), family_(family), prefix_(std::move(prefix)) {}
   void put(std::string_view key, std::string_view value) override {
     key_.assign(prefix_).append(key);
-    batch_.Put(key_, rocksdb::Slice(value.data(), value.size()));
+    batch_.Put(family_, key_, rocksdb::Slice(value.data(), value.size()));
   }
   void append(std::string_view key, std::string_view bytes) override {
     key_.assign(prefix_).append(key);
-    batch_.Merge(key_, rocksdb::Slice(bytes.data(), bytes.size()));
+    batch_.Merge(family_, key_, rocksdb::Slice(bytes.data(), bytes.size()));
   }
 
  private:
   rocksdb::WriteBatch& batch_;
+  rocksdb::ColumnFamilyHandle* family_;
   std::string prefix_;
   std::string key_;
 };
@@ -186,11 +189,17 @@ struct Slot {
 
 class ProjectionRunner::Impl {
  public:
-  Impl(store::EventStore& store, std::unique_ptr<rocksdb::DB> db, RunnerOptions options)
-      : store_(store), db_(std::move(db)), options_(options), writer_(std::make_unique<internal::BatchWriter>(*db_)) {}
+  Impl(store::EventStore& store, std::unique_ptr<rocksdb::DB> db, rocksdb::ColumnFamilyHandle* deltas,
+       RunnerOptions options)
+      : store_(store), db_(std::move(db)), deltas_(deltas), options_(options),
+        writer_(std::make_unique<internal::BatchWriter>(*db_)) {}
   // A batch still queued is written, and its callback run, while the slots
   // and the progress mutex it touches still exist.
-  ~Impl() { writer_.reset(); }
+  ~Impl() {
+    writer_.reset();
+    reader_.wait();
+    db_->DestroyColumnFamilyHandle(deltas_);
+  }
 
   Status load(std::vector<std::unique_ptr<Projection>> projections) {
     if (Status s = check_layout(); !s.ok()) return s;
@@ -237,9 +246,10 @@ class ProjectionRunner::Impl {
 
   Status drop_rows(std::string_view name) {
     rocksdb::WriteBatch batch;
-    for (const std::string& prefix : {row_prefix(name), delta_prefix(name), snapshot_marker_prefix(name)}) {
+    for (const std::string& prefix : {row_prefix(name), snapshot_marker_prefix(name)}) {
       batch.DeleteRange(prefix, prefix_end(prefix));
     }
+    batch.DeleteRange(deltas_, delta_prefix(name), prefix_end(delta_prefix(name)));
     batch.Delete(checkpoint_key(name));
     rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
     return s.ok() ? ok_status() : Status(db_error(s, "dropping rows"));
@@ -249,13 +259,13 @@ class ProjectionRunner::Impl {
   // of the prefix; stops at the first error.
   Status for_each(const std::string& prefix, const rocksdb::Snapshot* snapshot,
                   const std::function<Status(std::string_view, std::string_view)>& visit,
-                  const std::string& before = {}) const {
+                  const std::string& before = {}, rocksdb::ColumnFamilyHandle* family = nullptr) const {
     rocksdb::ReadOptions read;
     read.snapshot = snapshot;
     const std::string end = before.empty() ? prefix_end(prefix) : before;
     rocksdb::Slice upper(end);
     read.iterate_upper_bound = &upper;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read));
+    std::unique_ptr<rocksdb::Iterator> it(family == nullptr ? db_->NewIterator(read) : db_->NewIterator(read, family));
     for (it->Seek(prefix); it->Valid(); it->Next()) {
       const rocksdb::Slice key = it->key();
       const rocksdb::Slice value = it->value();
@@ -304,7 +314,7 @@ class ProjectionRunner::Impl {
           }
           return visit(key.substr(kIntervalDigits + 1), row);
         },
-        last_interval_end == 0 ? std::string() : prefix_end(delta_prefix(name, last_interval_end)));
+        last_interval_end == 0 ? std::string() : prefix_end(delta_prefix(name, last_interval_end)), deltas_);
   }
 
   void handle_rebuild_requests() {
@@ -504,7 +514,8 @@ class ProjectionRunner::Impl {
     Projection& projection = *slot.projection;
     const bool deltas = projection.in_memory() && options_.snapshot_every > 0;
     const std::uint64_t end = deltas ? interval_end(slot.position, options_.snapshot_every) : 0;
-    BatchSink rows(batch, deltas ? delta_prefix(projection.name(), end) : row_prefix(projection.name()));
+    BatchSink rows(batch, deltas ? deltas_ : db_->DefaultColumnFamily(),
+                   deltas ? delta_prefix(projection.name(), end) : row_prefix(projection.name()));
     projection.take_changed_rows(rows);
     batch.Put(checkpoint_key(projection.name()), encode_checkpoint(projection.version(), slot.position));
     if (deltas && slot.position == end) batch.Put(snapshot_marker_prefix(projection.name()) + position_key(end), "");
@@ -520,6 +531,7 @@ class ProjectionRunner::Impl {
     if (!s.ok() && !s.IsNotFound()) return db_error(s, "reading the layout");
     rocksdb::WriteBatch batch;
     batch.DeleteRange(std::string(1, '\0'), std::string(1, '\x7f'));
+    batch.DeleteRange(deltas_, std::string(1, '\0'), std::string(1, '\x7f'));
     batch.Put(std::string(kLayoutKey), expected);
     s = db_->Write(rocksdb::WriteOptions(), &batch);
     return s.ok() ? ok_status() : Status(db_error(s, "resetting the layout"));
@@ -575,6 +587,7 @@ class ProjectionRunner::Impl {
 
   store::EventStore& store_;
   std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::ColumnFamilyHandle* deltas_;  // the "deltas" family (see open)
   RunnerOptions options_;
   std::unique_ptr<internal::BatchWriter> writer_;  // after db_: stopped before it closes
   internal::WorkerThread helper_{"spine-projapply"};  // applies the second lane
@@ -604,17 +617,32 @@ ProjectionRunner::~ProjectionRunner() { stop(); }
 Result<std::unique_ptr<ProjectionRunner>> ProjectionRunner::open(store::EventStore& store, const std::string& dir,
                                                                  std::vector<std::unique_ptr<Projection>> projections,
                                                                  RunnerOptions options) {
-  rocksdb::Options db_options;
+  rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
-  db_options.compression = rocksdb::kLZ4Compression;
+  db_options.create_missing_column_families = true;
   if (options.env) db_options.env = options.env.get();
   db_options.listeners.push_back(std::make_shared<ManualRecovery>());
-  db_options.memtable_insert_with_hint_prefix_extractor = std::make_shared<TimelinePrefix>();
-  db_options.merge_operator = std::make_shared<AppendOperator>();
+  // The "deltas" family takes the vector memtable (no skiplist): its inserts
+  // are appends, sorted once when the memtable is flushed. It holds the
+  // in-memory projections' interval deltas, which are only read at open and
+  // by as-of (an iterator over a vector memtable sorts a copy of it).
+  db_options.allow_concurrent_memtable_write = false;  // only the skiplist supports it
+  rocksdb::ColumnFamilyOptions rows_options;
+  rows_options.compression = rocksdb::kLZ4Compression;
+  rows_options.memtable_insert_with_hint_prefix_extractor = std::make_shared<TimelinePrefix>();
+  rows_options.merge_operator = std::make_shared<AppendOperator>();
+  rocksdb::ColumnFamilyOptions deltas_options = rows_options;
+  deltas_options.memtable_insert_with_hint_prefix_extractor.reset();
+  deltas_options.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
+  const std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, rows_options}, {"deltas", deltas_options}};
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, &raw);
+  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, families, &handles, &raw);
   if (!s.ok()) return db_error(s, "opening " + dir);
-  auto impl = std::make_unique<Impl>(store, std::unique_ptr<rocksdb::DB>(raw), options);
+  std::unique_ptr<rocksdb::DB> db(raw);
+  db->DestroyColumnFamilyHandle(handles[0]);  // the default family: db->DefaultColumnFamily()
+  auto impl = std::make_unique<Impl>(store, std::move(db), handles[1], options);
   if (Status loaded = impl->load(std::move(projections)); !loaded.ok()) return loaded.error();
   return std::unique_ptr<ProjectionRunner>(new ProjectionRunner(store, std::move(impl)));
 }
@@ -747,16 +775,21 @@ Result<std::unique_ptr<Projection>> ProjectionRunner::as_of(std::string_view nam
 
 Status ProjectionRunner::for_each_row(std::string_view prefix,
                                       const std::function<bool(std::string_view, std::string_view)>& visit) const {
-  rocksdb::ReadOptions read;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db_->NewIterator(read));
+  // The default family, then (for a prefix that can name them) the deltas.
+  std::vector<rocksdb::ColumnFamilyHandle*> families = {impl_->db_->DefaultColumnFamily()};
+  if (prefix.empty() || prefix.starts_with("d/") || std::string_view("d/").starts_with(prefix)) families.push_back(impl_->deltas_);
   const std::string start(prefix);
-  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
-    if (!visit(std::string_view(it->key().data(), it->key().size()),
-               std::string_view(it->value().data(), it->value().size()))) {
-      break;
+  for (rocksdb::ColumnFamilyHandle* family : families) {
+    std::unique_ptr<rocksdb::Iterator> it(impl_->db_->NewIterator(rocksdb::ReadOptions(), family));
+    for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
+      if (!visit(std::string_view(it->key().data(), it->key().size()),
+                 std::string_view(it->value().data(), it->value().size()))) {
+        return ok_status();
+      }
     }
+    if (!it->status().ok()) return db_error(it->status(), "reading rows");
   }
-  return it->status().ok() ? ok_status() : Status(db_error(it->status(), "reading rows"));
+  return ok_status();
 }
 
 Result<std::uint64_t> position_at_time(const store::EventStore& store, std::int64_t time_us) {

@@ -90,7 +90,9 @@ class ProjectionRunner {
   Result<std::unique_ptr<Projection>> as_of(std::string_view name, std::uint64_t position) const;
 
   // Every row stored under `prefix` (the database's own keys; tests compare
-  // live and rebuilt databases with it, index queries read through it).
+  // live and rebuilt databases with it, index queries read through it): the
+  // main family's in key order, then the interval deltas' ("d/...", their own
+  // column family) in key order.
   Status for_each_row(std::string_view prefix,
                       const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
 
