@@ -138,17 +138,17 @@ struct KpiState {
     dim_ids.emplace(dim_names.back(), id);
     return id;
   }
-  Counters& counters_at(std::int64_t hour, std::uint32_t dim_id) {
+  // The bucket of (hour, dimension), created empty.
+  Buckets::value_type& bucket_at(std::int64_t hour, std::uint32_t dim_id) {
     auto [entry, inserted] = bucket_index.try_emplace({hour, dim_id}, nullptr);
     if (inserted) entry->second = &*buckets.emplace(std::make_pair(hour, dim_id), Counters{}).first;
-    return entry->second->second;
+    return *entry->second;
   }
   void add(std::int64_t hour, std::uint32_t dim_id, Counter counter, std::int64_t value) {
     if (value == 0) return;
-    auto [entry, inserted] = bucket_index.try_emplace({hour, dim_id}, nullptr);
-    if (inserted) entry->second = &*buckets.emplace(std::make_pair(hour, dim_id), Counters{}).first;
-    entry->second->second[counter] += value;
-    changed_buckets.insert(entry->second);
+    Buckets::value_type& bucket = bucket_at(hour, dim_id);
+    bucket.second[counter] += value;
+    changed_buckets.insert(&bucket);
   }
   void add_all(std::int64_t hour, const DimIds& dims, Counter counter, std::int64_t value) {
     for (std::uint32_t id : dims) add(hour, id, counter, value);
@@ -494,7 +494,7 @@ Status KpiProjection::load_row(std::string_view key, std::string_view value) {
       const std::size_t dim_at = id.find('/');
       if (dim_at == std::string_view::npos) return false;
       const std::int64_t hour = std::stoll(std::string(id.substr(0, dim_at)));
-      Counters& counters = s.counters_at(hour, s.dim(id.substr(dim_at + 1)));
+      Counters& counters = s.bucket_at(hour, s.dim(id.substr(dim_at + 1))).second;
       const nlohmann::json row = nlohmann::json::parse(value);
       const auto& names = kpi_counter_names();
       for (int i = 0; i < internal::kCounterCount; ++i) counters[i] = row.value(names[i], std::int64_t{0});

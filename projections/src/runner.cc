@@ -265,7 +265,7 @@ class ProjectionRunner::Impl {
     const std::string end = before.empty() ? prefix_end(prefix) : before;
     rocksdb::Slice upper(end);
     read.iterate_upper_bound = &upper;
-    std::unique_ptr<rocksdb::Iterator> it(family == nullptr ? db_->NewIterator(read) : db_->NewIterator(read, family));
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, family == nullptr ? db_->DefaultColumnFamily() : family));
     for (it->Seek(prefix); it->Valid(); it->Next()) {
       const rocksdb::Slice key = it->key();
       const rocksdb::Slice value = it->value();
@@ -777,7 +777,7 @@ Status ProjectionRunner::for_each_row(std::string_view prefix,
                                       const std::function<bool(std::string_view, std::string_view)>& visit) const {
   // The default family, then (for a prefix that can name them) the deltas.
   std::vector<rocksdb::ColumnFamilyHandle*> families = {impl_->db_->DefaultColumnFamily()};
-  if (prefix.empty() || prefix.starts_with("d/") || std::string_view("d/").starts_with(prefix)) families.push_back(impl_->deltas_);
+  if (prefix.starts_with("d/") || std::string_view("d/").starts_with(prefix)) families.push_back(impl_->deltas_);
   const std::string start(prefix);
   for (rocksdb::ColumnFamilyHandle* family : families) {
     std::unique_ptr<rocksdb::Iterator> it(impl_->db_->NewIterator(rocksdb::ReadOptions(), family));

@@ -1,5 +1,7 @@
 #include "spine/projections/timelines.h"
 
+#include <charconv>
+
 #include <nlohmann/json.hpp>
 
 #include "calendar.h"
@@ -45,15 +47,12 @@ std::uint64_t offset_at(std::string_view offsets, std::size_t i) {
   return (std::uint64_t{static_cast<unsigned char>(offsets[2 * i])} << 8) | static_cast<unsigned char>(offsets[2 * i + 1]);
 }
 
+// The window start named by a row key's last part (16 hex digits); false
+// for anything else (a longer id that extends the one asked for).
 bool parse_window(std::string_view hex, std::uint64_t& start) {
   if (hex.size() != 16) return false;
-  start = 0;
-  for (char c : hex) {
-    const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    if (digit < 0) return false;
-    start = start << 4 | static_cast<std::uint64_t>(digit);
-  }
-  return (start & kWindowMask) == 0;
+  const auto [end, error] = std::from_chars(hex.data(), hex.data() + hex.size(), start, 16);
+  return error == std::errc() && end == hex.data() + hex.size() && (start & kWindowMask) == 0;
 }
 
 }  // namespace
