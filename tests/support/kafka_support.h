@@ -138,9 +138,16 @@ inline void expect_exactly_once_in_order(const std::vector<ConsumedMessage>& mes
   for (const ConsumedMessage& m : messages) ++seen[m.position];
   std::size_t duplicates = 0, missing = 0;
   for (const auto& [position, count] : seen) duplicates += count > 1 ? 1 : 0;
-  for (std::uint64_t p = 1; p <= head; ++p) missing += seen.contains(p) ? 0 : 1;
+  std::string missing_list;
+  for (std::uint64_t p = 1; p <= head; ++p) {
+    if (seen.contains(p)) continue;
+    if (++missing <= 10) {
+      auto record = log.read_at(p);
+      missing_list += " " + std::to_string(p) + (record.ok() ? "(" + std::string(record->stream_id()) + ")" : "");
+    }
+  }
   EXPECT_EQ(duplicates, 0u) << "positions published more than once";
-  EXPECT_EQ(missing, 0u) << "positions never published";
+  EXPECT_EQ(missing, 0u) << "positions never published:" << missing_list;
   EXPECT_EQ(messages.size(), head);
 
   std::map<std::pair<std::string, std::int32_t>, std::vector<const ConsumedMessage*>> by_partition;

@@ -88,6 +88,7 @@ RelayRun relay_rate(store::EventStore& log, int partitions) {
   auto cluster = cluster_with_topics(naming, partitions);
   kafka::RelayOptions options;
   options.bootstrap = cluster->bootstrap();
+  options.requests_in_flight_per_broker = kafka::EmbeddedCluster::kRequestsInFlight;
   options.log = [](const std::string&) {};
   kafka::Relay relay(log, options);
   const auto start = Clock::now();
@@ -120,6 +121,8 @@ double raw_rate(const std::vector<RawMessage>& messages, int partitions) {
   const std::pair<const char*, std::string> settings[] = {{"bootstrap.servers", cluster->bootstrap()},
                                                           {"enable.idempotence", "true"},
                                                           {"acks", "all"},
+                                                          {"max.in.flight.requests.per.connection",
+                                                           std::to_string(kafka::EmbeddedCluster::kRequestsInFlight)},
                                                           {"linger.ms", "5"},
                                                           {"queue.buffering.max.messages", "51000"},
                                                           {"log_level", "3"}};
@@ -197,6 +200,7 @@ LatencyFigures latency(const fs::path& dir, const std::string& payload, int rate
   auto cluster = cluster_with_topics(naming, partitions);
   kafka::RelayOptions options;
   options.bootstrap = cluster->bootstrap();
+  options.requests_in_flight_per_broker = kafka::EmbeddedCluster::kRequestsInFlight;
   options.log = [](const std::string&) {};
   kafka::Relay relay(log, options);
   relay.start();

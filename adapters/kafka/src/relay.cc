@@ -4,6 +4,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -209,17 +210,21 @@ class Relay::Session {
 
   Status run() {
     const RelayOptions& options = relay_.options_;
-    auto producer = make_client(RD_KAFKA_PRODUCER,
-                                {{"bootstrap.servers", options.bootstrap},
-                                 {"enable.idempotence", "true"},
-                                 {"acks", "all"},
-                                 {"enable.gapless.guarantee", "true"},
-                                 {"message.timeout.ms", "0"},  // never give up on a message: outages only delay
-                                 {"queue.buffering.max.messages", std::to_string(options.max_in_flight + 1000)},
-                                 {"linger.ms", "5"},
-                                 {"reconnect.backoff.max.ms", "5000"},
-                                 {"log_level", "3"}},
-                                &Session::on_delivery, this);
+    std::vector<std::pair<std::string, std::string>> settings = {
+        {"bootstrap.servers", options.bootstrap},
+        {"enable.idempotence", "true"},
+        {"acks", "all"},
+        {"enable.gapless.guarantee", "true"},
+        {"message.timeout.ms", "0"},  // never give up on a message: outages only delay
+        {"queue.buffering.max.messages", std::to_string(options.max_in_flight + 1000)},
+        {"max.in.flight.requests.per.connection", std::to_string(options.requests_in_flight_per_broker)},
+        {"linger.ms", "5"},
+        {"reconnect.backoff.max.ms", "5000"},
+        {"log_level", "3"}};
+    if (const char* debug = std::getenv("SPINE_KAFKA_DEBUG"); debug != nullptr && *debug != '\0') {
+      settings.insert(settings.end(), {{"debug", debug}, {"log_level", "7"}});  // librdkafka's lines, on stderr
+    }
+    auto producer = make_client(RD_KAFKA_PRODUCER, settings, &Session::on_delivery, this);
     if (!producer) return producer.error();
     rd_kafka_t* rk = producer->get();
     if (options.create_topics) {

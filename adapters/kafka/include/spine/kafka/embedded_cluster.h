@@ -16,6 +16,16 @@ namespace spine::kafka {
 
 class EmbeddedCluster {
  public:
+  // How many produce requests a producer may keep outstanding per broker
+  // here. The mock cluster checks an idempotent producer's sequence numbers
+  // only when the producer is transactional. With several requests in flight,
+  // a batch can then be stored while an earlier one is being retried: the
+  // earlier one is retried behind it (out of order) or, once librdkafka
+  // counts it as implicitly acknowledged, never stored. A real broker refuses
+  // such a batch as out of order. One request at a time keeps retries in
+  // order (docs/consumers.md).
+  static constexpr int kRequestsInFlight = 1;
+
   // Starts `brokers` brokers (ids 1..brokers) on ephemeral loopback ports.
   static Result<std::unique_ptr<EmbeddedCluster>> start(int brokers = 3);
   ~EmbeddedCluster();

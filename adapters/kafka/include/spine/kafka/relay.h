@@ -35,6 +35,11 @@ struct RelayOptions {
   std::string checkpoint_path;            // empty: no checkpoint file (start from the partition tails)
   std::size_t max_in_flight = 50'000;     // messages handed to librdkafka and not yet acknowledged
   std::size_t read_batch = 1'000;         // records read from the log at a time
+  // Produce requests outstanding per broker connection (librdkafka's
+  // max.in.flight.requests.per.connection; 1..5 with idempotence). A real
+  // broker keeps order at 5 by checking sequence numbers; the embedded
+  // cluster does not, so it needs 1 (EmbeddedCluster::kRequestsInFlight).
+  int requests_in_flight_per_broker = 5;
   std::chrono::milliseconds backoff_min{200}, backoff_max{5'000};
   std::chrono::milliseconds status_interval{5'000};  // how often a status line is logged
   std::function<void(const std::string&)> log;       // status and errors; null: stderr
