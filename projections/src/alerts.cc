@@ -14,6 +14,28 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Alert, kind, subject, detail, raised_at_us, c
                                    cleared_position)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RoiFigures, sales, refunds, spend)
 
+namespace internal {
+// The rows without a DOM (rows.h, row_text): members sorted by name.
+void append_json(JsonText& out, const Alert& alert) {
+  out.begin_object();
+  out.key("cleared_at_us"), out.value(alert.cleared_at_us);
+  out.key("cleared_position"), out.value(alert.cleared_position);
+  out.key("detail"), out.value(std::string_view(alert.detail));
+  out.key("kind"), out.value(std::string_view(alert.kind));
+  out.key("raised_at_us"), out.value(alert.raised_at_us);
+  out.key("raised_position"), out.value(alert.raised_position);
+  out.key("subject"), out.value(std::string_view(alert.subject));
+  out.end_object();
+}
+void append_json(JsonText& out, const RoiFigures& roi) {
+  out.begin_object();
+  out.key("refunds"), out.value(roi.refunds);
+  out.key("sales"), out.value(roi.sales);
+  out.key("spend"), out.value(roi.spend);
+  out.end_object();
+}
+}  // namespace internal
+
 namespace {
 
 constexpr std::int64_t kMicrosPerMinute = 60'000'000;

@@ -1,6 +1,7 @@
 #include "spine/projections/kpis.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cinttypes>
 #include <cstdio>
 #include <unordered_map>
@@ -84,6 +85,84 @@ void from_json(const nlohmann::json& j, DaySeries& s) {
   j.at("cost").get_to(s.cost);
   s.days.clear();
   for (const auto& [day, values] : j.at("days").items()) s.days[std::stoll(day)] = values.get<std::array<std::int64_t, 3>>();
+}
+
+// The same rows without a DOM (rows.h, row_text): members in nlohmann's
+// order, sorted by name.
+void append_json(JsonText& out, const LineFacts& line) {
+  out.begin_object();
+  out.key("category"), out.value(line.category);
+  out.key("cost"), out.value(line.cost);
+  out.key("own_quantity"), out.value(line.own_quantity);
+  out.key("quantity"), out.value(line.quantity);
+  out.key("rating"), out.value(std::int64_t{line.rating});
+  out.key("sku"), out.value(line.sku);
+  out.key("supplier"), out.value(line.supplier);
+  out.key("value"), out.value(line.value);
+  out.end_object();
+}
+void append_json(JsonText& out, const OrderFacts& order) {
+  out.begin_object();
+  out.key("channel"), out.value(std::int64_t{order.channel});
+  out.key("customer"), out.value(order.customer);
+  out.key("device"), out.value(std::int64_t{order.device});
+  out.key("lines");
+  out.begin_array();
+  for (const LineFacts& line : order.lines) append_json(out, line);
+  out.end_array();
+  out.key("region"), out.value(order.region);
+  out.key("return_reasons");
+  out.begin_object();
+  for (const auto& [reason, count] : order.return_reasons) out.key(reason), out.value(std::int64_t{count});
+  out.end_object();
+  out.end_object();
+}
+void append_json(JsonText& out, const SkuFacts& sku) {
+  out.begin_object();
+  out.key("category"), out.value(sku.category);
+  out.key("rating"), out.value(std::int64_t{sku.rating});
+  out.key("supplier"), out.value(sku.supplier);
+  out.end_object();
+}
+void append_json(JsonText& out, const ForwardFacts& forward) {
+  out.begin_object();
+  out.key("at_us"), out.value(forward.at_us);
+  out.key("dims");
+  out.begin_array();
+  for (const std::string& dim : forward.dims) out.value(dim);
+  out.end_array();
+  out.end_object();
+}
+void append_json(JsonText& out, const std::vector<CustomerOrder>& orders) {
+  out.begin_array();
+  for (const CustomerOrder& order : orders) {
+    out.begin_object();
+    out.key("channel"), out.value(std::int64_t{order.channel});
+    out.key("device"), out.value(std::int64_t{order.device});
+    out.key("hour"), out.value(order.hour);
+    out.key("region"), out.value(order.region);
+    out.end_object();
+  }
+  out.end_array();
+}
+void append_json(JsonText& out, const DaySeries& series) {
+  out.begin_object();
+  out.key("cost"), out.value(series.cost);
+  out.key("days");
+  out.begin_object();
+  // nlohmann orders the days by their text ("10" before "9").
+  std::map<std::string, const std::array<std::int64_t, 3>*> days;
+  for (const auto& [day, values] : series.days) days.emplace(std::to_string(day), &values);
+  for (const auto& [day, values] : days) {
+    out.key(day);
+    out.begin_array();
+    for (std::int64_t v : *values) out.value(v);
+    out.end_array();
+  }
+  out.end_object();
+  out.key("dropship"), out.value(series.dropship);
+  out.key("listed_day"), out.value(series.listed_day);
+  out.end_object();
 }
 
 std::string rating_band(std::int32_t tenths) {
@@ -426,6 +505,28 @@ nlohmann::json counters_json(const Counters& counters) {
   return out;
 }
 
+// counters_json(counters).dump() without the DOM: the non-zero counters by
+// name, in name order.
+std::string counters_text(const Counters& counters) {
+  static const std::vector<int> by_name = [] {
+    std::vector<int> order(kCounterCount);
+    for (int i = 0; i < kCounterCount; ++i) order[static_cast<std::size_t>(i)] = i;
+    const auto& names = kpi_counter_names();
+    std::sort(order.begin(), order.end(), [&](int a, int b) { return names[a] < names[b]; });
+    return order;
+  }();
+  const auto& names = kpi_counter_names();
+  JsonText out;
+  out.begin_object();
+  for (int i : by_name) {
+    if (counters[static_cast<std::size_t>(i)] != 0) out.key(names[i]), out.value(counters[static_cast<std::size_t>(i)]);
+  }
+  out.end_object();
+  std::string text = out.take();  // counter names are ASCII: always valid
+  assert(text == counters_json(counters).dump());
+  return text;
+}
+
 }  // namespace internal
 
 using internal::Counters;
@@ -460,7 +561,7 @@ void KpiProjection::take_changed_rows(RowSink& sink) {
   KpiState& s = *state_;
   for (const auto* entry : s.changed_buckets) {
     sink.put(internal::bucket_key(entry->first.first, s.dim_names[entry->first.second]),
-             internal::counters_json(entry->second).dump());
+             internal::counters_text(entry->second));
   }
   s.changed_buckets.clear();
   s.orders.flush("order/", sink);
@@ -474,7 +575,7 @@ void KpiProjection::take_changed_rows(RowSink& sink) {
 void KpiProjection::write_all_rows(RowSink& sink) const {
   const KpiState& s = *state_;
   for (const auto& [key, counters] : s.buckets) {
-    sink.put(internal::bucket_key(key.first, s.dim_names[key.second]), internal::counters_json(counters).dump());
+    sink.put(internal::bucket_key(key.first, s.dim_names[key.second]), internal::counters_text(counters));
   }
   s.orders.write_all("order/", sink);
   s.skus.write_all("sku/", sink);

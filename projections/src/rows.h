@@ -6,6 +6,7 @@
 // (nlohmann::json objects keep their keys sorted).
 #pragma once
 
+#include <cassert>
 #include <cinttypes>
 #include <cstdio>
 #include <map>
@@ -17,9 +18,30 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json_text.h"
+
 #include "spine/projections/projection.h"
 
 namespace spine::projections::internal {
+
+// A row's stored text: nlohmann::json(row).dump(). A row type with an
+// `append_json(JsonText&, const Row&)` overload (found by argument-dependent
+// lookup) is written by it instead, without a DOM; it must print the same
+// bytes, which debug builds check on every row. A string that is not valid
+// UTF-8 falls back to nlohmann (which refuses it, as before).
+template <typename Row>
+std::string row_text(const Row& row) {
+  if constexpr (requires(JsonText& out) { append_json(out, row); }) {
+    JsonText out;
+    append_json(out, row);
+    if (out.valid()) {
+      std::string text = out.take();
+      assert(text == nlohmann::json(row).dump());
+      return text;
+    }
+  }
+  return nlohmann::json(row).dump();
+}
 
 template <typename Row>
 class TrackedTable {
@@ -55,8 +77,8 @@ class TrackedTable {
     std::string key;
     for (const std::string& changed : changed_) {
       key.assign(prefix).append(changed);
-      auto it = rows_.find(changed);
-      sink.put(key, it == rows_.end() ? std::string() : nlohmann::json(it->second).dump());
+      auto found = index_.find(changed);
+      sink.put(key, found == index_.end() ? std::string() : row_text(found->second->second));
     }
     changed_.clear();
   }
@@ -64,7 +86,7 @@ class TrackedTable {
     std::string key;
     for (const auto& [row_key, row] : rows_) {
       key.assign(prefix).append(row_key);
-      sink.put(key, nlohmann::json(row).dump());
+      sink.put(key, row_text(row));
     }
   }
   // Restores a row written by flush or write_all; an empty value (a

@@ -30,6 +30,67 @@ void from_json(const nlohmann::json& j, SkuLevels& levels) {
   j.at("damaged").get_to(levels.damaged);
 }
 
+namespace {
+void append_stock_state(JsonText& out, const domain::StockState& stock) {
+  out.begin_object();
+  out.key("cost_price"), out.value(stock.cost_price);
+  out.key("exists"), out.value(stock.exists);
+  out.key("product_id"), out.value(std::string_view(stock.product_id));
+  out.key("sku_id"), out.value(std::string_view(stock.sku_id));
+  out.key("supplier_committed_since_report"), out.value(stock.supplier_committed_since_report);
+  out.key("supplier_id"), out.value(std::string_view(stock.supplier_id));
+  out.key("supplier_open"), out.value(stock.supplier_open);
+  out.key("supplier_reported"), out.value(stock.supplier_reported);
+  out.key("supplier_reported_at_us"), out.value(stock.supplier_reported_at_us);
+  out.key("transfers");
+  out.begin_object();
+  for (const auto& [id, transfer] : stock.transfers) {
+    out.key(id);
+    out.begin_object();
+    out.key("from_warehouse"), out.value(std::string_view(transfer.from_warehouse));
+    out.key("quantity"), out.value(transfer.quantity);
+    out.key("to_region"), out.value(std::string_view(transfer.to_region));
+    out.key("to_warehouse"), out.value(std::string_view(transfer.to_warehouse));
+    out.end_object();
+  }
+  out.end_object();
+  out.key("warehouses");
+  out.begin_object();
+  for (const auto& [id, warehouse] : stock.warehouses) {
+    out.key(id);
+    out.begin_object();
+    out.key("incoming"), out.value(warehouse.incoming);
+    out.key("on_hand"), out.value(warehouse.on_hand);
+    out.key("region"), out.value(std::string_view(warehouse.region));
+    out.key("reserved"), out.value(warehouse.reserved);
+    out.end_object();
+  }
+  out.end_object();
+  out.end_object();
+}
+}  // namespace
+
+void append_json(JsonText& out, const SkuLevels& levels) {
+  out.begin_object();
+  out.key("damaged"), out.value(levels.damaged);
+  out.key("shipped_by_day");
+  out.begin_object();
+  std::map<std::string, std::int64_t> by_text;  // nlohmann orders the days by their text
+  for (const auto& [day, units] : levels.shipped_by_day) by_text.emplace(std::to_string(day), units);
+  for (const auto& [day, units] : by_text) out.key(day), out.value(units);
+  out.end_object();
+  out.key("stock");
+  append_stock_state(out, levels.stock);
+  out.end_object();
+}
+
+void append_json(JsonText& out, const SupplierTerms& terms) {
+  out.begin_object();
+  out.key("lead_time_days"), out.value(std::int64_t{terms.lead_time_days});
+  out.key("ship_within_hours"), out.value(std::int64_t{terms.ship_within_hours});
+  out.end_object();
+}
+
 bool StockBook::concerns(const shop::EventBodyUnion& event) {
   switch (event.type) {
     case EventBody::SkuListed:

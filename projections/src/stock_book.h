@@ -48,6 +48,9 @@ struct SupplierTerms {
 
 void to_json(nlohmann::json& j, const SkuLevels& levels);
 void from_json(const nlohmann::json& j, SkuLevels& levels);
+// The rows without a DOM (rows.h, row_text).
+void append_json(JsonText& out, const SkuLevels& levels);
+void append_json(JsonText& out, const SupplierTerms& terms);
 
 class StockBook {
  public:
