@@ -36,20 +36,8 @@ class JsonText {
     out_.push_back(':');
     after_key_ = true;
   }
-  void value(std::int64_t number) {
-    separate();
-    char digits[24];
-    const auto [end, error] = std::to_chars(digits, digits + sizeof(digits), number);
-    assert(error == std::errc());
-    out_.append(digits, end);
-  }
-  void value(std::uint64_t number) {
-    separate();
-    char digits[24];
-    const auto [end, error] = std::to_chars(digits, digits + sizeof(digits), number);
-    assert(error == std::errc());
-    out_.append(digits, end);
-  }
+  void value(std::int64_t number) { append_integer(number); }
+  void value(std::uint64_t number) { append_integer(number); }
   void value(bool flag) {
     separate();
     out_.append(flag ? "true" : "false");
@@ -67,6 +55,14 @@ class JsonText {
   }
 
  private:
+  template <typename Integer>
+  void append_integer(Integer number) {
+    separate();
+    char digits[24];
+    const auto [end, error] = std::to_chars(digits, digits + sizeof(digits), number);
+    assert(error == std::errc());
+    out_.append(digits, end);
+  }
   void open(char bracket) {
     separate();
     assert(depth_ < kMaxDepth);
