@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -74,6 +75,26 @@ TEST(JsonText, TextThatIsNotUtf8IsFlaggedAsNlohmannRefusesIt) {
     out.value(sample);
     EXPECT_FALSE(out.valid()) << "byte " << static_cast<int>(static_cast<unsigned char>(sample.back()));
     EXPECT_THROW((void)nlohmann::json(sample).dump(), nlohmann::json::type_error);
+  }
+}
+
+TEST(JsonText, IntegerKeyedMapsAreVisitedInTheOrderNlohmannGivesTheirText) {
+  const std::vector<std::map<std::int64_t, std::int64_t>> maps = {
+      {},                                           // nothing
+      {{20'400, 1}, {20'401, 2}, {20'999, 3}},      // same width: the map's own order
+      {{9, 1}, {10, 2}, {100, 3}, {11, 4}},         // widths differ: "10" < "100" < "11" < "9"
+      {{-5, 1}, {-40, 2}, {0, 3}, {7, 4}, {12, 5}}  // negatives: "-40" < "-5" < "0" < "12" < "7"
+  };
+  for (const auto& by_number : maps) {
+    nlohmann::json expected = nlohmann::json::object();
+    for (const auto& [number, value] : by_number) expected[std::to_string(number)] = value;
+    JsonText out;
+    out.begin_object();
+    projections::internal::for_each_by_decimal_text(by_number, [&](std::string_view text, std::int64_t value) {
+      out.key(text), out.value(value);
+    });
+    out.end_object();
+    EXPECT_EQ(out.take(), expected.dump());
   }
 }
 

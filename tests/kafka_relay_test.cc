@@ -52,8 +52,7 @@ class RelayTest : public ::testing::Test {
   }
   kafka::RelayOptions relay_options() {
     kafka::RelayOptions options;
-    options.bootstrap = cluster->bootstrap();
-    options.requests_in_flight_per_broker = kafka::EmbeddedCluster::kRequestsInFlight;
+    cluster->connect(options);
     options.naming = naming;
     options.status_interval = 200ms;
     options.backoff_min = 50ms;

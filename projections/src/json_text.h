@@ -7,6 +7,7 @@
 // nlohmann and keeps its behaviour (tests/json_text_test.cc compares both).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 #include <charconv>
@@ -153,6 +154,27 @@ class JsonText {
   bool after_key_ = false;
   bool valid_ = true;
 };
+
+// Visits a map keyed by integers in the order of the keys' decimal text, the
+// order nlohmann gives an object whose keys are std::to_string(number) ("10"
+// before "9"): visit(text, value). When every key is non-negative with as
+// many digits as every other (days since the epoch, say), text order is the
+// map's own order and nothing is copied.
+template <typename Map, typename Visit>
+void for_each_by_decimal_text(const Map& by_number, Visit&& visit) {
+  if (by_number.empty()) return;
+  const auto digits = [](std::int64_t n) { return std::to_string(n).size(); };
+  const std::int64_t low = by_number.begin()->first, high = by_number.rbegin()->first;
+  if (low >= 0 && digits(low) == digits(high)) {
+    for (const auto& [number, value] : by_number) visit(std::string_view(std::to_string(number)), value);
+    return;
+  }
+  std::vector<std::pair<std::string, const typename Map::mapped_type*>> by_text;
+  by_text.reserve(by_number.size());
+  for (const auto& [number, value] : by_number) by_text.emplace_back(std::to_string(number), &value);
+  std::sort(by_text.begin(), by_text.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [text, value] : by_text) visit(std::string_view(text), *value);
+}
 
 // Rows of plain types (rows.h, row_text). The integer one takes exactly
 // std::int64_t: nlohmann prints a bool or a char differently.

@@ -150,15 +150,12 @@ void append_json(JsonText& out, const DaySeries& series) {
   out.key("cost"), out.value(series.cost);
   out.key("days");
   out.begin_object();
-  // nlohmann orders the days by their text ("10" before "9").
-  std::map<std::string, const std::array<std::int64_t, 3>*> days;
-  for (const auto& [day, values] : series.days) days.emplace(std::to_string(day), &values);
-  for (const auto& [day, values] : days) {
+  for_each_by_decimal_text(series.days, [&](std::string_view day, const std::array<std::int64_t, 3>& values) {
     out.key(day);
     out.begin_array();
-    for (std::int64_t v : *values) out.value(v);
+    for (std::int64_t v : values) out.value(v);
     out.end_array();
-  }
+  });
   out.end_object();
   out.key("dropship"), out.value(series.dropship);
   out.key("listed_day"), out.value(series.listed_day);

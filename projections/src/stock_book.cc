@@ -75,9 +75,9 @@ void append_json(JsonText& out, const SkuLevels& levels) {
   out.key("damaged"), out.value(levels.damaged);
   out.key("shipped_by_day");
   out.begin_object();
-  std::map<std::string, std::int64_t> by_text;  // nlohmann orders the days by their text
-  for (const auto& [day, units] : levels.shipped_by_day) by_text.emplace(std::to_string(day), units);
-  for (const auto& [day, units] : by_text) out.key(day), out.value(units);
+  for_each_by_decimal_text(levels.shipped_by_day, [&](std::string_view day, std::int64_t units) {
+    out.key(day), out.value(units);
+  });
   out.end_object();
   out.key("stock");
   append_stock_state(out, levels.stock);

@@ -87,8 +87,7 @@ RelayRun relay_rate(store::EventStore& log, int partitions) {
   kafka::TopicNaming naming;
   auto cluster = cluster_with_topics(naming, partitions);
   kafka::RelayOptions options;
-  options.bootstrap = cluster->bootstrap();
-  options.requests_in_flight_per_broker = kafka::EmbeddedCluster::kRequestsInFlight;
+  cluster->connect(options);
   options.log = [](const std::string&) {};
   kafka::Relay relay(log, options);
   const auto start = Clock::now();
@@ -199,8 +198,7 @@ LatencyFigures latency(const fs::path& dir, const std::string& payload, int rate
   kafka::TopicNaming naming;
   auto cluster = cluster_with_topics(naming, partitions);
   kafka::RelayOptions options;
-  options.bootstrap = cluster->bootstrap();
-  options.requests_in_flight_per_broker = kafka::EmbeddedCluster::kRequestsInFlight;
+  cluster->connect(options);
   options.log = [](const std::string&) {};
   kafka::Relay relay(log, options);
   relay.start();

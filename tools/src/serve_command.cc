@@ -127,8 +127,7 @@ int run_serve(const ServeArgs& args) {
         fmt::print(stderr, "error: {}\n", created.error().to_string());
         return kExitIoError;
       }
-      options.bootstrap = cluster->bootstrap();
-      options.requests_in_flight_per_broker = kafka::EmbeddedCluster::kRequestsInFlight;
+      cluster->connect(options);
       // The embedded cluster starts empty: no checkpoint, publish from the partition tails (empty).
       fmt::print("kafka: embedded cluster (3 brokers, in memory) at {}\n", options.bootstrap);
     } else {

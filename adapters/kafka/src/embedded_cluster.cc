@@ -5,6 +5,8 @@
 
 #include <vector>
 
+#include "spine/kafka/relay.h"
+
 namespace spine::kafka {
 
 struct EmbeddedCluster::Handles {
@@ -37,6 +39,11 @@ Result<std::unique_ptr<EmbeddedCluster>> EmbeddedCluster::start(int brokers) {
 }
 
 std::string EmbeddedCluster::bootstrap() const { return rd_kafka_mock_cluster_bootstraps(handles_->cluster); }
+
+void EmbeddedCluster::connect(RelayOptions& options) const {
+  options.bootstrap = bootstrap();
+  options.requests_in_flight_per_broker = kRequestsInFlight;
+}
 
 Status EmbeddedCluster::create_topics(const std::vector<std::string>& topics, int partitions, int replication_factor) {
   for (const std::string& topic : topics) {

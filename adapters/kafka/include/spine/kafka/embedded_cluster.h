@@ -14,6 +14,8 @@ typedef struct rd_kafka_mock_cluster_s rd_kafka_mock_cluster_t;
 
 namespace spine::kafka {
 
+struct RelayOptions;
+
 class EmbeddedCluster {
  public:
   // How many produce requests a producer may keep outstanding per broker
@@ -34,6 +36,8 @@ class EmbeddedCluster {
 
   // "127.0.0.1:port,127.0.0.1:port,...".
   std::string bootstrap() const;
+  // Points a relay at this cluster: its bootstrap, and kRequestsInFlight.
+  void connect(RelayOptions& options) const;
   // Creates `topics` (idempotent: an existing topic is left as it is).
   Status create_topics(const std::vector<std::string>& topics, int partitions, int replication_factor);
 
