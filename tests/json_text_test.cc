@@ -33,6 +33,27 @@ TEST(JsonText, StringsAreEscapedAsNlohmannEscapesThem) {
   }
 }
 
+// Plain characters are copied in runs: every escape, multi-byte character
+// and invalid byte still lands where it is, at the start, middle and end.
+TEST(JsonText, RunsOfPlainCharactersAroundEscapesMatchNlohmann) {
+  const std::vector<std::string> specials = {"\"", "\\", "\n", std::string(1, '\0'), "\x1f", "\xc3\xa9",
+                                             "\xe4\xb8\xad", "\xf0\x9f\x93\xa6", "\x7f"};
+  const std::vector<std::string> runs = {"", "a", "order-000042/sku-7", std::string(300, 'x')};
+  for (const std::string& special : specials) {
+    for (const std::string& before : runs) {
+      for (const std::string& after : runs) {
+        const std::string sample = before + special + after + special + before;
+        EXPECT_EQ(written(sample), nlohmann::json(sample).dump()) << "around " << nlohmann::json(special).dump();
+      }
+    }
+  }
+  for (const std::string& bad : {std::string("\xc3"), std::string("\xed\xa0\x80"), std::string("\xff")}) {
+    JsonText out;
+    out.value(std::string(100, 'p') + bad + std::string(100, 'q'));
+    EXPECT_FALSE(out.valid());
+  }
+}
+
 TEST(JsonText, NumbersBoolsAndNestingMatchNlohmann) {
   for (std::int64_t n : {std::int64_t{0}, std::int64_t{-1}, std::int64_t{42}, std::numeric_limits<std::int64_t>::min(),
                          std::numeric_limits<std::int64_t>::max()}) {

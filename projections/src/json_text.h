@@ -86,10 +86,18 @@ class JsonText {
     if (!first) out_.push_back(',');
     first = false;
   }
+  // Copies runs of characters that need no escape (printable ASCII other
+  // than '"' and '\\') in one append each.
   void append_string(std::string_view text) {
     out_.push_back('"');
+    std::size_t run = 0;  // start of the pending plain run
     for (std::size_t i = 0; i < text.size();) {
       const auto byte = static_cast<unsigned char>(text[i]);
+      if (byte >= 0x20 && byte < 0x80 && byte != '"' && byte != '\\') {
+        ++i;
+        continue;
+      }
+      out_.append(text.data() + run, i - run);
       if (byte >= 0x80) {
         const std::size_t length = utf8_length(text.substr(i));
         if (length == 0) {
@@ -98,11 +106,13 @@ class JsonText {
         }
         out_.append(text.substr(i, length));
         i += length;
-        continue;
+      } else {
+        append_escaped(static_cast<char>(byte));
+        ++i;
       }
-      append_escaped(static_cast<char>(byte));
-      ++i;
+      run = i;
     }
+    out_.append(text.data() + run, text.size() - run);
     out_.push_back('"');
   }
   void append_escaped(char c) {

@@ -135,8 +135,9 @@ Status load_guarded(std::string_view key, F&& load) {
 
 // A log position as 16 hex digits: keys that sort in position order.
 inline std::string position_key(std::uint64_t position) {
-  char text[17];
-  std::snprintf(text, sizeof text, "%016" PRIx64, position);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string text(16, '0');
+  for (int i = 15; i >= 0 && position != 0; --i, position >>= 4) text[static_cast<std::size_t>(i)] = kHex[position & 0xF];
   return text;
 }
 

@@ -29,6 +29,10 @@ using internal::position_key;
 
 using Clock = std::chrono::steady_clock;
 
+// Records per apply chunk: a chunk's records and decoded events (~150 KiB)
+// stay in the core's cache while each projection of a lane applies them.
+constexpr std::size_t kApplyChunkRecords = 256;
+
 Error db_error(const rocksdb::Status& status, std::string what) {
   return Error{"projection_db_error", "", what + ": " + status.ToString()};
 }
@@ -381,8 +385,22 @@ class ProjectionRunner::Impl {
     // A full batch means the runner is behind: the next one is read and
     // decoded on the reader thread while this one is applied.
     if (batch->records.size() == batch_limit(from)) read_ahead(batch->records.back().position() + 1);
-    if (Status s = apply_and_write(batch->records, batch->decoded); !s.ok()) return s.error();
-    return batch->records.size();
+    const Status applied = apply_and_write(batch->records, batch->decoded);
+    const std::size_t count = batch->records.size();
+    retire(std::move(*batch));
+    if (!applied.ok()) return applied.error();
+    return count;
+  }
+
+  // Frees an applied batch on the thread that allocated it: the reader's
+  // next read-ahead takes it (a free on the allocating thread stays in its
+  // malloc cache). Without a read-ahead in progress it is freed here.
+  void retire(ReadBatch batch) {
+    if (reading_ahead_) {
+      retired_ = std::move(batch);
+    } else {
+      retired_ = ReadBatch{};
+    }
   }
 
   // How many records the batch starting at `from` may hold: at most
@@ -423,7 +441,12 @@ class ProjectionRunner::Impl {
     assert(!reading_ahead_);
     reading_ahead_ = true;
     ahead_from_ = from;
-    reader_.run([this, from] { ahead_ = read_batch(from); });
+    auto retired = std::make_shared<ReadBatch>(std::move(retired_));
+    retired_ = ReadBatch{};
+    reader_.run([this, from, retired] {
+      *retired = ReadBatch{};
+      ahead_ = read_batch(from);
+    });
   }
 
   // Applies `records` to every projection that needs them and hands the
@@ -440,30 +463,32 @@ class ProjectionRunner::Impl {
     std::array<std::vector<std::size_t>, 2> lanes = assign_lanes();
     std::array<BatchWriter::Write, 2> writes;
     std::array<std::vector<std::pair<Slot*, std::uint64_t>>, 2> positions;  // what each batch writes
+    // Records are applied in chunks small enough to stay in the core's cache
+    // while every projection of the lane takes them in turn; a projection's
+    // apply cost is the sum of its chunks.
     auto run_lane = [&](std::size_t lane) {
-      for (std::size_t i : lanes[lane]) {
-        const auto started = Clock::now();
-        Slot& slot = slots_[i];
-        for (std::size_t r = 0; r < records.size() && !slot.failed; ++r) {
-          if (slot.position >= records[r].position()) continue;
-          Status s = apply_named(*slot.projection, decoded[r].context(records[r]));
-          if (!s.ok()) {
-            slot.failed = true;
-            slot.failed_position = records[r].position();
-            slot.error = s.error().to_string();
-            failed_now[i] = 1;
-            break;
-          }
-          slot.position = records[r].position();
-          ++applied[i];
+      std::vector<double> cost(lanes[lane].size(), 0.0);
+      for (std::size_t chunk = 0; chunk < records.size(); chunk += kApplyChunkRecords) {
+        const std::size_t chunk_end = std::min(records.size(), chunk + kApplyChunkRecords);
+        for (std::size_t k = 0; k < lanes[lane].size(); ++k) {
+          const std::size_t i = lanes[lane][k];
+          Slot& slot = slots_[i];
+          if (slot.failed) continue;
+          const auto started = Clock::now();
+          apply_records(slot, records, decoded, chunk, chunk_end, applied[i], failed_now[i]);
+          cost[k] += std::chrono::duration<double>(Clock::now() - started).count();
         }
+      }
+      for (std::size_t k = 0; k < lanes[lane].size(); ++k) {
+        const std::size_t i = lanes[lane][k];
+        Slot& slot = slots_[i];
         if (!failed_now[i] && applied[i] > 0) {
           write_rows(slot, writes[lane].batch);
           positions[lane].emplace_back(&slot, slot.position);
           slot.applied_total += applied[i];
           sample_rate(slot);
         }
-        slot.apply_cost = 0.8 * slot.apply_cost + 0.2 * std::chrono::duration<double>(Clock::now() - started).count();
+        slot.apply_cost = 0.8 * slot.apply_cost + 0.2 * cost[k];
       }
     };
     if (!lanes[1].empty()) helper_.run([&] { run_lane(1); });
@@ -504,6 +529,28 @@ class ProjectionRunner::Impl {
       publish(slot);
     }
     return ok_status();
+  }
+
+  // Applies records [begin, end) that `slot` has not applied yet, counting
+  // them in `applied`; on a failure marks the slot failed (and `failed_now`)
+  // and stops.
+  static void apply_records(Slot& slot, const std::vector<store::RecordView>& records,
+                            const std::vector<DecodedRecord>& decoded, std::size_t begin, std::size_t end,
+                            std::uint64_t& applied, char& failed_now) {
+    for (std::size_t r = begin; r < end; ++r) {
+      const std::uint64_t position = records[r].position();
+      if (slot.position >= position) continue;
+      Status s = apply_named(*slot.projection, decoded[r].context(records[r]));
+      if (!s.ok()) {
+        slot.failed = true;
+        slot.failed_position = position;
+        slot.error = s.error().to_string();
+        failed_now = 1;
+        return;
+      }
+      slot.position = position;
+      ++applied;
+    }
   }
 
   // The changed rows and the checkpoint of `slot` into `batch`. An
@@ -596,6 +643,7 @@ class ProjectionRunner::Impl {
   bool reading_ahead_ = false;
   std::uint64_t ahead_from_ = 0;
   Result<ReadBatch> ahead_{Error{}};
+  ReadBatch retired_;  // applied, waiting to be freed by the next read-ahead
   internal::WorkerThread reader_{"spine-projread"};  // after ahead_: stopped before it goes
   std::vector<Slot> slots_;                        // fixed after load
   bool needs_resume_ = false;                      // a write failed: DB::Resume() before the next (runner thread)

@@ -208,10 +208,15 @@ StockFigures StockBook::figures(const SkuLevels& levels, std::int64_t now_us) co
   f.supplier_reported_at_us = s.supplier_reported_at_us;
   f.lead_time_days = lead_time_days(s.supplier_id);
   const std::int64_t today = calendar_.day(now_us);
-  for (const auto& [day, units] : levels.shipped_by_day) {
-    if (day > today) continue;
+  // Only the days inside the longer of the two windows are visited (the map
+  // keeps up to kSalesDaysKept days).
+  constexpr std::int64_t kWeekDays = 7;
+  const std::int64_t window_days = std::max<std::int64_t>(f.lead_time_days, kWeekDays);
+  for (auto it = levels.shipped_by_day.upper_bound(today - window_days);
+       it != levels.shipped_by_day.end() && it->first <= today; ++it) {
+    const auto& [day, units] = *it;
     if (day > today - f.lead_time_days) f.sales_over_lead_time += units;
-    if (day > today - 7) f.sales_7d += units;
+    if (day > today - kWeekDays) f.sales_7d += units;
   }
   // Safety stock = factor x sales over the lead time, rounded up.
   const double safety = rules_.safety_stock_factor * static_cast<double>(f.sales_over_lead_time);

@@ -57,22 +57,22 @@ bool parse_window(std::string_view hex, std::uint64_t& start) {
 
 }  // namespace
 
-std::vector<std::pair<TimelineKind, std::string>> timeline_memberships(const store::RecordView& record,
-                                                                       const shop::EventBodyUnion* event) {
-  std::vector<std::pair<TimelineKind, std::string>> out;
+void timeline_membership_views(const store::RecordView& record, const shop::EventBodyUnion* event,
+                               std::vector<std::pair<TimelineKind, std::string_view>>& out) {
+  out.clear();
   auto add = [&](TimelineKind kind, std::string_view id) {
     if (id.empty()) return;
     for (const auto& [k, existing] : out) {
       if (k == kind && existing == id) return;
     }
-    out.emplace_back(kind, std::string(id));
+    out.emplace_back(kind, id);
   };
   add(TimelineKind::kActor, record.actor());
   const std::string_view stream = record.stream_id();
   add(TimelineKind::kOrder, stream_entity(stream, "order-"));
   add(TimelineKind::kSku, stream_entity(stream, "stock-"));
   add(TimelineKind::kSupplier, stream_entity(stream, "supplier-"));
-  if (event == nullptr) return out;
+  if (event == nullptr) return;
   switch (event->type) {
     case EventBody::ProductListed:
       for (const auto& sku : event->AsProductListed()->skus) add(TimelineKind::kSku, sku->sku_id);
@@ -92,6 +92,15 @@ std::vector<std::pair<TimelineKind, std::string>> timeline_memberships(const sto
     }
     default: break;
   }
+}
+
+std::vector<std::pair<TimelineKind, std::string>> timeline_memberships(const store::RecordView& record,
+                                                                       const shop::EventBodyUnion* event) {
+  std::vector<std::pair<TimelineKind, std::string_view>> views;
+  timeline_membership_views(record, event, views);
+  std::vector<std::pair<TimelineKind, std::string>> out;
+  out.reserve(views.size());
+  for (const auto& [kind, id] : views) out.emplace_back(kind, std::string(id));
   return out;
 }
 
@@ -99,7 +108,8 @@ Status TimelineProjection::apply(const EventContext& context) {
   // An undecodable payload still belongs to its stream's and actor's timelines.
   const std::uint64_t position = context.position();
   const std::string window = internal::position_key(window_start(position));
-  for (const auto& [kind, id] : timeline_memberships(context.record, context.event)) {
+  timeline_membership_views(context.record, context.event, memberships_);
+  for (const auto& [kind, id] : memberships_) {
     key_.assign(1, kind_letter(kind)).append("/").append(id).append("/").append(window);
     append_offset(pending_[key_], position);
   }

@@ -36,6 +36,7 @@ class TimelineProjection final : public Projection {
   // Offsets not yet handed to the runner, by row key; at most one batch's.
   std::unordered_map<std::string, std::string> pending_;
   std::string key_;  // scratch
+  std::vector<std::pair<TimelineKind, std::string_view>> memberships_;  // scratch
 };
 
 struct TimelineQuery {
@@ -57,5 +58,9 @@ nlohmann::json timeline_entry_json(const store::RecordView& record);
 // The ids a record belongs to, per kind (exposed for tests and tools).
 std::vector<std::pair<TimelineKind, std::string>> timeline_memberships(const store::RecordView& record,
                                                                        const shop::EventBodyUnion* event);
+// The same into `out` (cleared first), as views into `record` and `event`:
+// valid while both live.
+void timeline_membership_views(const store::RecordView& record, const shop::EventBodyUnion* event,
+                               std::vector<std::pair<TimelineKind, std::string_view>>& out);
 
 }  // namespace spine::projections
