@@ -488,26 +488,22 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
   }
 }
 
+// "h/<hour>/<dim>", the hour as printf's "%010" prints it: zero-padded to 10
+// characters, the sign (if any) first.
 std::string bucket_key(std::int64_t hour, const std::string& dim) {
-  constexpr std::size_t kHourDigits = 10;
+  constexpr std::size_t kHourWidth = 10;
+  const std::uint64_t magnitude = hour < 0 ? 0 - static_cast<std::uint64_t>(hour) : static_cast<std::uint64_t>(hour);
   char digits[24];
-  const auto [end, error] = std::to_chars(digits, digits + sizeof(digits), hour);
+  const auto [end, error] = std::to_chars(digits, digits + sizeof(digits), magnitude);
   assert(error == std::errc());
+  const std::size_t width = hour < 0 ? kHourWidth - 1 : kHourWidth;
   const auto length = static_cast<std::size_t>(end - digits);
   std::string key;
-  key.reserve(2 + kHourDigits + 1 + dim.size());
+  key.reserve(2 + kHourWidth + 1 + dim.size());
   key.append("h/");
-  // printf's "%010": padded with zeros to 10 characters, after the sign.
-  if (hour >= 0 && length < kHourDigits) key.append(kHourDigits - length, '0');
-  if (hour < 0) {
-    key.push_back('-');
-    if (length < kHourDigits) key.append(kHourDigits - length, '0');
-    key.append(digits + 1, end);
-  } else {
-    key.append(digits, end);
-  }
-  key.push_back('/');
-  key.append(dim);
+  if (hour < 0) key.push_back('-');
+  if (length < width) key.append(width - length, '0');
+  key.append(digits, end).append("/").append(dim);
 #ifndef NDEBUG
   char expected[24];
   std::snprintf(expected, sizeof expected, "h/%010" PRId64 "/", hour);
