@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "allocator.h"
 #include "commands.h"
 
 namespace spine::cli {
@@ -163,7 +164,7 @@ std::string figure(double value) { return value >= 100 ? fmt::format("{:.0f}", v
 
 int run_bench_all(const BenchAllArgs& args) {
   std::vector<TableRow> rows;
-  std::vector<std::string> notes, failures;
+  std::vector<std::string> notes = {"allocator: " + allocator_name()}, failures;
   for (const Suite& suite : suites()) {
     if (!args.only.empty() && std::find(args.only.begin(), args.only.end(), suite.name) == args.only.end()) continue;
     std::string arguments = args.quick ? suite.quick_arguments : suite.arguments;

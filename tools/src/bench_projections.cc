@@ -15,6 +15,7 @@
 
 #include <sys/resource.h>
 
+#include "allocator.h"
 #include "bench_support.h"
 #include "commands.h"
 #include "shop_generator.h"
@@ -212,6 +213,7 @@ int run_bench_projections(const BenchProjectionsArgs& args) {
                                         {"raw_scan_events_per_second", raw},
                                         {"in_memory_events_per_second", median(memory_runs)},
                                         {"rebuild_cpu_us_per_event", median(rebuild_cpu_us)},
+                                        {"allocator", allocator_name()},
                                         {"ratio", rebuild / raw},
                                         {"target", 0.25},
                                         {"met", rebuild / raw >= 0.25},
@@ -227,7 +229,7 @@ int run_bench_projections(const BenchProjectionsArgs& args) {
                  fmt::format("rebuild all read models, {} events (events/s)", events), rebuild, raw, rebuild / raw, "0.25");
       fmt::print("{:<58} {:>12.0f} {:>12.0f} {:>7.3f} {:>7}\n", "  of which apply only, in memory (events/s)",
                  median(memory_runs), raw, median(memory_runs) / raw, "-");
-      fmt::print("rebuild CPU, all threads: {:.2f} us per event\n", median(rebuild_cpu_us));
+      fmt::print("rebuild CPU, all threads: {:.2f} us per event ({})\n", median(rebuild_cpu_us), allocator_name());
       fmt::print("live: {} events appended durably in {:.1f} s ({:.0f} events/s, asked {}), {} appenders\n", live.events,
                  live.seconds, achieved, args.rate, args.appenders);
       fmt::print("live lag, append acknowledged to visible (ms): p50 {:.2f}  p99 {:.2f}  max {:.2f}  ({} appends)\n",
