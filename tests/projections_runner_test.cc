@@ -212,7 +212,8 @@ TEST(ProjectionRunner, AFailingProjectionStopsAtItsRecordAndTheOthersGoOn) {
   auto projections_list = projections::make_read_models(domain::default_config());
   projections_list.push_back(std::make_unique<FailsAt>(1'234));
   projections::RunnerOptions options;
-  options.batch_records = 1'000;
+  options.batch_records = 250;
+  options.catch_up_write_every = 1'000;  // behind: checkpoints at 1,000, 2,000, ...
   auto runner = ProjectionRunner::open(*store, dir.str("projections"), std::move(projections_list), options);
   ASSERT_TRUE(runner.ok());
   ASSERT_TRUE((*runner)->catch_up().ok());
@@ -221,7 +222,7 @@ TEST(ProjectionRunner, AFailingProjectionStopsAtItsRecordAndTheOthersGoOn) {
       EXPECT_TRUE(status.failed);
       EXPECT_EQ(status.failed_position, 1'234u);
       EXPECT_NE(status.error.find("position 1234"), std::string::npos) << status.error;
-      EXPECT_EQ(status.position, 1'000u);  // the last batch it completed
+      EXPECT_EQ(status.position, 1'000u);  // its last checkpoint: records 1,001-1,233 were applied, not written
     } else {
       EXPECT_FALSE(status.failed) << status.name;
       EXPECT_EQ(status.position, head) << status.name;
@@ -232,6 +233,62 @@ TEST(ProjectionRunner, AFailingProjectionStopsAtItsRecordAndTheOthersGoOn) {
     EXPECT_EQ(position, 1'000u);
     EXPECT_EQ(answers(p)["count"], "1000");
   }).ok());
+}
+
+// Counts the records it applies and notes the position of each write of
+// its rows (take_changed_rows) in a list shared with the test.
+class NotesWrites final : public projections::Projection {
+ public:
+  explicit NotesWrites(std::shared_ptr<std::vector<std::uint64_t>> writes) : writes_(std::move(writes)) {}
+  std::string_view name() const override { return "notes"; }
+  std::uint32_t version() const override { return 1; }
+  Status apply(const projections::EventContext& context) override {
+    position_ = context.position();
+    return ok_status();
+  }
+  void take_changed_rows(projections::RowSink& sink) override {
+    writes_->push_back(position_);
+    sink.put("position", std::to_string(position_));
+  }
+  void write_all_rows(projections::RowSink& sink) const override { sink.put("position", std::to_string(position_)); }
+  Status load_row(std::string_view, std::string_view value) override {
+    position_ = std::stoull(std::string(value));
+    return ok_status();
+  }
+  std::unique_ptr<Projection> fresh() const override { return std::make_unique<NotesWrites>(writes_); }
+
+ private:
+  std::shared_ptr<std::vector<std::uint64_t>> writes_;
+  std::uint64_t position_ = 0;
+};
+
+// Catching up, a projection's rows and checkpoint are written once per
+// catch_up_write_every records and at each snapshot interval's end, not
+// after every batch; once the runner has caught up, at the head.
+TEST(ProjectionRunner, WhileBehindAProjectionWritesEveryCatchUpWriteEveryRecordsAndAtIntervalEnds) {
+  TempDir dir;
+  auto store = generate_history(dir.str("store"), 1'000);
+  const std::uint64_t head = store->head().position;
+  ASSERT_GT(head, 6'000u);
+  auto writes = std::make_shared<std::vector<std::uint64_t>>();
+  std::vector<std::unique_ptr<projections::Projection>> list;
+  list.push_back(std::make_unique<NotesWrites>(writes));
+  projections::RunnerOptions options;
+  options.batch_records = 100;
+  options.snapshot_every = 2'500;
+  options.catch_up_write_every = 1'000;
+  auto runner = ProjectionRunner::open(*store, dir.str("projections"), std::move(list), options);
+  ASSERT_TRUE(runner.ok());
+  ASSERT_TRUE((*runner)->catch_up().ok());
+  std::vector<std::uint64_t> expected;
+  for (std::uint64_t interval = 0; interval + 1 <= head; interval += 2'500) {
+    for (std::uint64_t p = interval + 1'000; p < interval + 2'500 && p < head; p += 1'000) expected.push_back(p);
+    if (interval + 2'500 <= head) expected.push_back(interval + 2'500);
+  }
+  if (expected.back() != head) expected.push_back(head);
+  EXPECT_EQ(*writes, expected);
+  EXPECT_EQ((*runner)->status().at(0).position, head);
+  EXPECT_EQ((*runner)->wait_for(head, std::chrono::milliseconds(0)), head);
 }
 
 TEST(ProjectionRunner, KillDuringCatchUpThenRestartGivesTheStateOfACleanRebuild) {
@@ -251,6 +308,7 @@ TEST(ProjectionRunner, KillDuringCatchUpThenRestartGivesTheStateOfACleanRebuild)
       projections::RunnerOptions options;
       options.batch_records = 16;
       options.snapshot_every = 3'000;
+      options.catch_up_write_every = 48;  // a write every third batch: kills land between and during writes
       auto runner = ProjectionRunner::open(**store, dir.str("projections"),
                                            projections::make_read_models(domain::default_config()), options);
       if (!runner.ok()) _exit(3);

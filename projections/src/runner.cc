@@ -177,6 +177,7 @@ struct Slot {
   std::string name;  // the projection's (fixed)
   std::unique_ptr<Projection> projection;
   std::uint64_t position = 0;  // last record applied in memory
+  std::uint64_t unwritten = 0;  // records applied since its rows and checkpoint were last handed to the writer
   bool failed = false;
   std::uint64_t failed_position = 0;
   std::string error;
@@ -336,6 +337,7 @@ class ProjectionRunner::Impl {
       if (!drop_rows(name).ok()) continue;  // stays as it was; retried on the next request
       slot->projection = slot->projection->fresh();
       slot->position = 0;
+      slot->unwritten = 0;
       slot->failed = false;
       slot->error.clear();
       slot->failed_position = 0;
@@ -376,6 +378,8 @@ class ProjectionRunner::Impl {
     const std::uint64_t from = next_needed();
     if (from == 0) return std::size_t{0};
     if (store_.head().position < from) {
+      // Caught up: what catch-up deferred is written before waiting.
+      if (Status s = write_deferred(); !s.ok()) return s.error();
       store_.wait_for_position(from, wait);
       if (store_.head().position < from) return std::size_t{0};
     }
@@ -383,9 +387,11 @@ class ProjectionRunner::Impl {
     if (!batch.ok()) return batch.error();
     if (batch->records.empty()) return std::size_t{0};
     // A full batch means the runner is behind: the next one is read and
-    // decoded on the reader thread while this one is applied.
-    if (batch->records.size() == batch_limit(from)) read_ahead(batch->records.back().position() + 1);
-    const Status applied = apply_and_write(batch->records, batch->decoded);
+    // decoded on the reader thread while this one is applied, and the
+    // projections may defer their writes (should_write).
+    const bool behind = batch->records.size() == batch_limit(from);
+    if (behind) read_ahead(batch->records.back().position() + 1);
+    const Status applied = apply_and_write(batch->records, batch->decoded, behind);
     const std::size_t count = batch->records.size();
     retire(std::move(*batch));
     if (!applied.ok()) return applied.error();
@@ -456,7 +462,8 @@ class ProjectionRunner::Impl {
   // the costliest (by measured apply time) and this thread the rest. Each
   // lane's rows and checkpoints go in one WriteBatch, so each projection's
   // rows and checkpoint are always written together.
-  Status apply_and_write(const std::vector<store::RecordView>& records, const std::vector<DecodedRecord>& decoded) {
+  Status apply_and_write(const std::vector<store::RecordView>& records, const std::vector<DecodedRecord>& decoded,
+                         bool behind) {
     std::unique_lock state(state_mutex_);
     std::vector<std::uint64_t> applied(slots_.size(), 0);
     std::vector<char> failed_now(slots_.size(), 0);
@@ -483,10 +490,13 @@ class ProjectionRunner::Impl {
         const std::size_t i = lanes[lane][k];
         Slot& slot = slots_[i];
         if (!failed_now[i] && applied[i] > 0) {
-          write_rows(slot, writes[lane].batch);
-          positions[lane].emplace_back(&slot, slot.position);
+          slot.unwritten += applied[i];
           slot.applied_total += applied[i];
           sample_rate(slot);
+        }
+        if (!failed_now[i] && should_write(slot, behind)) {
+          write_rows(slot, writes[lane].batch);
+          positions[lane].emplace_back(&slot, slot.position);
         }
         slot.apply_cost = 0.8 * slot.apply_cost + 0.2 * cost[k];
       }
@@ -499,14 +509,7 @@ class ProjectionRunner::Impl {
     std::vector<BatchWriter::Write> handed_over;
     for (std::size_t lane = 0; lane < 2; ++lane) {
       if (positions[lane].empty()) continue;
-      writes[lane].on_written = [this, written = std::move(positions[lane])] {
-        {
-          std::lock_guard lock(progress_mutex_);
-          for (const auto& [slot, position] : written) slot->written = position;
-        }
-        progress_cv_.notify_all();
-      };
-      handed_over.push_back(std::move(writes[lane]));
+      handed_over.push_back(written_when_done(std::move(writes[lane]), std::move(positions[lane])));
     }
     const bool any_failed = std::find(failed_now.begin(), failed_now.end(), 1) != failed_now.end();
     const bool handed = handed_over.empty() || writer_->submit(std::move(handed_over));
@@ -528,6 +531,52 @@ class ProjectionRunner::Impl {
       slot.failed_position = failed_position;
       publish(slot);
     }
+    return ok_status();
+  }
+
+  // Whether `slot`'s applied records are written now. Live, after every
+  // batch. While the runner is behind, a projection writes once per
+  // catch_up_write_every records it applies, and at each snapshot
+  // interval's end (its delta must be complete there): the rows a batch
+  // changes again in the next one are written once, and a crash replays at
+  // most that many records. What is deferred is written as soon as the
+  // runner catches up (write_deferred).
+  bool should_write(const Slot& slot, bool behind) const {
+    if (slot.unwritten == 0) return false;
+    if (!behind || slot.unwritten >= options_.catch_up_write_every) return true;
+    return options_.snapshot_every > 0 && slot.position == interval_end(slot.position, options_.snapshot_every);
+  }
+
+  // `write` with a callback that publishes `positions` (slot, checkpoint
+  // written) to waiters once the batch is in the database.
+  BatchWriter::Write written_when_done(BatchWriter::Write write, std::vector<std::pair<Slot*, std::uint64_t>> positions) {
+    write.on_written = [this, written = std::move(positions)] {
+      {
+        std::lock_guard lock(progress_mutex_);
+        for (const auto& [slot, position] : written) slot->written = position;
+      }
+      progress_cv_.notify_all();
+    };
+    return write;
+  }
+
+  // Hands every healthy projection's deferred rows and checkpoint to the
+  // writer (one WriteBatch). Called once the runner has caught up, and
+  // before catch_up() or stop() return.
+  Status write_deferred() {
+    std::unique_lock state(state_mutex_);
+    BatchWriter::Write write;
+    std::vector<std::pair<Slot*, std::uint64_t>> positions;
+    for (Slot& slot : slots_) {
+      if (slot.failed || slot.unwritten == 0) continue;
+      write_rows(slot, write.batch);
+      positions.emplace_back(&slot, slot.position);
+    }
+    state.unlock();
+    if (positions.empty()) return ok_status();
+    std::vector<BatchWriter::Write> handed_over;
+    handed_over.push_back(written_when_done(std::move(write), std::move(positions)));
+    if (!writer_->submit(std::move(handed_over))) return finish_writes();  // an earlier write failed
     return ok_status();
   }
 
@@ -565,6 +614,7 @@ class ProjectionRunner::Impl {
                    deltas ? delta_prefix(projection.name(), end) : row_prefix(projection.name()));
     projection.take_changed_rows(rows);
     batch.Put(checkpoint_key(projection.name()), encode_checkpoint(projection.version(), slot.position));
+    slot.unwritten = 0;
     if (deltas && slot.position == end) batch.Put(snapshot_marker_prefix(projection.name()) + position_key(end), "");
   }
 
@@ -607,6 +657,7 @@ class ProjectionRunner::Impl {
 
   void reload_after_error(Slot& slot, const std::string& error) {
     slot.projection = slot.projection->fresh();
+    slot.unwritten = 0;
     Status s = load_slot(slot);
     slot.error = s.ok() ? error : error + "; reload: " + s.error().to_string();
   }
@@ -705,6 +756,7 @@ Status ProjectionRunner::catch_up() {
     if (!stepped.ok()) return stepped.error();
     if (*stepped == 0) break;
   }
+  if (Status s = impl_->write_deferred(); !s.ok()) return s;
   return impl_->finish_writes();
 }
 
@@ -718,7 +770,8 @@ void ProjectionRunner::stop() {
   if (!impl_ || !impl_->thread_.joinable()) return;
   impl_->stopping_ = true;
   impl_->thread_.join();
-  (void)impl_->finish_writes();  // a failure is in the statuses
+  (void)impl_->write_deferred();  // what catch-up deferred; a failure is in the statuses
+  (void)impl_->finish_writes();
 }
 
 Status ProjectionRunner::rebuild(std::string_view name) {

@@ -187,6 +187,7 @@ int run_bench_projections(const BenchProjectionsArgs& args) {
         projections::RunnerOptions rebuild_options;
         rebuild_options.batch_records = args.batch_records;
         rebuild_options.snapshot_every = args.snapshot_every;
+        rebuild_options.catch_up_write_every = args.catch_up_write_every;
         auto runner = projections::ProjectionRunner::open(log, dirs.fresh("rebuild").string(),
                                                           projections::make_read_models(domain::default_config()),
                                                           rebuild_options);

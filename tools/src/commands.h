@@ -136,6 +136,7 @@ int run_stats(const StatsArgs& args);
 
 inline constexpr std::size_t projections_default_batch_records = 4096;        // RunnerOptions' defaults
 inline constexpr std::uint64_t projections_default_snapshot_every = 100'000;
+inline constexpr std::size_t projections_default_catch_up_write_every = 50'000;
 struct BenchProjectionsArgs {
   std::string work_dir;
   std::size_t events = 1'000'000;  // size of the generated shop log
@@ -148,6 +149,7 @@ struct BenchProjectionsArgs {
   bool json = false;
   std::size_t batch_records = projections_default_batch_records;  // the rebuild's runner options
   std::uint64_t snapshot_every = projections_default_snapshot_every;
+  std::size_t catch_up_write_every = projections_default_catch_up_write_every;
 };
 int run_bench_projections(const BenchProjectionsArgs& args);
 

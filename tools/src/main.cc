@@ -127,6 +127,9 @@ int main(int argc, char** argv) {
   bench_projections->add_option("--snapshot-every", bench_projections_args.snapshot_every,
                                 "Rebuild: positions between snapshots, 0 none (RunnerOptions)")
       ->capture_default_str();
+  bench_projections->add_option("--catch-up-write-every", bench_projections_args.catch_up_write_every,
+                                "Rebuild: records a projection applies between writes while behind (RunnerOptions)")
+      ->capture_default_str()->check(CLI::Range(1, 10'000'000));
 
 
   auto* tail_cmd = app.add_subcommand("tail", "Print the events in Spine's Kafka topics as NDJSON");

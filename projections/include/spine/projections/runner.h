@@ -34,6 +34,12 @@ namespace spine::projections {
 struct RunnerOptions {
   std::size_t batch_records = 4096;        // records per apply + write cycle (bounded memory)
   std::uint64_t snapshot_every = 100'000;  // positions per snapshot interval; 0: none (as-of replays from 0)
+  // While the runner is behind (its batches are full), each projection
+  // writes its rows and checkpoint once per this many applied records (and
+  // at every snapshot interval's end), not after every batch; live, every
+  // batch is written. Bounds the changes a projection holds unwritten and
+  // the records a crash makes it replay.
+  std::size_t catch_up_write_every = 50'000;
   std::chrono::milliseconds live_wait{100};  // how long a caught-up runner waits for commits
   std::shared_ptr<rocksdb::Env> env;         // null: the default Env (tests inject faults)
 };
