@@ -145,23 +145,6 @@ class AppendOperator final : public rocksdb::MergeOperator {
   }
 };
 
-// Timeline keys ("r/timelines/<kind>/<id>/<16 hex window>") arrive in
-// position order per timeline: RocksDB keeps an insert hint per timeline
-// prefix, so each key goes in next to the previous one instead of searching
-// the whole memtable.
-class TimelinePrefix final : public rocksdb::SliceTransform {
- public:
-  static constexpr std::string_view kTimelines = "r/timelines/";
-  static constexpr std::size_t kPositionDigits = 16;
-  const char* Name() const override { return "spine.TimelinePrefix"; }
-  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    return rocksdb::Slice(key.data(), key.size() - kPositionDigits);
-  }
-  bool InDomain(const rocksdb::Slice& key) const override {
-    return key.size() > kTimelines.size() + kPositionDigits && key.starts_with(rocksdb::Slice(kTimelines.data(), kTimelines.size()));
-  }
-};
-
 // Turns RocksDB's own background recovery off: after a failed write the
 // runner calls DB::Resume() itself before its next cycle, at a known point.
 class ManualRecovery : public rocksdb::EventListener {
@@ -728,10 +711,8 @@ Result<std::unique_ptr<ProjectionRunner>> ProjectionRunner::open(store::EventSto
   db_options.allow_concurrent_memtable_write = false;  // only the skiplist supports it
   rocksdb::ColumnFamilyOptions rows_options;
   rows_options.compression = rocksdb::kLZ4Compression;
-  rows_options.memtable_insert_with_hint_prefix_extractor = std::make_shared<TimelinePrefix>();
   rows_options.merge_operator = std::make_shared<AppendOperator>();
   rocksdb::ColumnFamilyOptions deltas_options = rows_options;
-  deltas_options.memtable_insert_with_hint_prefix_extractor.reset();
   deltas_options.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
   const std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, rows_options}, {"deltas", deltas_options}};

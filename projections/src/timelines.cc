@@ -1,5 +1,6 @@
 #include "spine/projections/timelines.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include <nlohmann/json.hpp>
@@ -117,7 +118,13 @@ Status TimelineProjection::apply(const EventContext& context) {
 }
 
 void TimelineProjection::take_changed_rows(RowSink& sink) {
-  for (const auto& [key, offsets] : pending_) sink.append(key, offsets);
+  // In key order: RocksDB's memtable then inserts each row next to the
+  // previous one instead of searching its whole skiplist.
+  std::vector<const std::pair<const std::string, std::string>*> rows;
+  rows.reserve(pending_.size());
+  for (const auto& row : pending_) rows.push_back(&row);
+  std::sort(rows.begin(), rows.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  for (const auto* row : rows) sink.append(row->first, row->second);
   pending_.clear();
 }
 
