@@ -24,12 +24,27 @@ namespace spine::projections::internal {
 class JsonText {
  public:
   static constexpr int kMaxDepth = 16;  // rows nest three levels at most
+  static constexpr std::size_t kInitialCapacity = 256;  // most rows fit: one allocation
 
   void begin_object() { open('{'); }
   void end_object() { close('}'); }
   void begin_array() { open('['); }
   void end_array() { close(']'); }
 
+  JsonText() { out_.reserve(kInitialCapacity); }
+
+  // An object member's name given as a literal (plain printable ASCII, no
+  // quote or backslash: checked in debug builds), copied without a scan.
+  template <std::size_t N>
+  void key(const char (&name)[N]) {
+    static_assert(N > 1, "an empty name is not a literal worth a fast path");
+    assert(plain(std::string_view(name, N - 1)));
+    separate();
+    out_.push_back('"');
+    out_.append(name, N - 1);
+    out_.append("\":", 2);
+    after_key_ = true;
+  }
   // An object member's name; its value follows.
   void key(std::string_view name) {
     separate();
@@ -85,6 +100,12 @@ class JsonText {
     bool& first = first_[static_cast<std::size_t>(depth_)];
     if (!first) out_.push_back(',');
     first = false;
+  }
+  static bool plain(std::string_view text) {
+    return std::all_of(text.begin(), text.end(), [](char c) {
+      const auto byte = static_cast<unsigned char>(c);
+      return byte >= 0x20 && byte < 0x80 && byte != '"' && byte != '\\';
+    });
   }
   // Copies runs of characters that need no escape (printable ASCII other
   // than '"' and '\\') in one append each.
