@@ -185,7 +185,7 @@ class ProjectionRunner::Impl {
   // and the progress mutex it touches still exist.
   ~Impl() {
     writer_.reset();
-    reader_.wait();
+    stop_reading_ahead();
     db_->DestroyColumnFamilyHandle(deltas_);
   }
 
@@ -373,7 +373,7 @@ class ProjectionRunner::Impl {
     // decoded on the reader thread while this one is applied, and the
     // projections may defer their writes (should_write).
     const bool behind = batch->records.size() == batch_limit(from);
-    if (behind) read_ahead(batch->records.back().position() + 1);
+    if (behind && !reading_ahead_) read_ahead(batch->records.back().position() + 1);
     const Status applied = apply_and_write(batch->records, batch->decoded, behind);
     const std::size_t count = batch->records.size();
     retire(std::move(*batch));
@@ -381,15 +381,16 @@ class ProjectionRunner::Impl {
     return count;
   }
 
-  // Frees an applied batch on the thread that allocated it: the reader's
-  // next read-ahead takes it (a free on the allocating thread stays in its
-  // malloc cache). Without a read-ahead in progress it is freed here.
+  // Frees an applied batch on the thread that allocated it: the reader
+  // takes it before its next read (a free on the allocating thread stays in
+  // its malloc cache). Without a read-ahead in progress it is freed here.
   void retire(ReadBatch batch) {
-    if (reading_ahead_) {
-      retired_ = std::move(batch);
-    } else {
-      retired_ = ReadBatch{};
+    if (!reading_ahead_) return;  // `batch` is freed here
+    {
+      std::lock_guard lock(ahead_mutex_);
+      retired_.push_back(std::move(batch));
     }
+    ahead_cv_.notify_all();
   }
 
   // How many records the batch starting at `from` may hold: at most
@@ -414,28 +415,77 @@ class ProjectionRunner::Impl {
     return batch;
   }
 
-  // The batch starting at `from`: the one read ahead if it starts there (the
-  // log never changes under it), else read now.
+  // The batch starting at `from`: the next one read ahead if it starts
+  // there (the log never changes under it), else read now (the read-ahead,
+  // which followed another path, is stopped and its batches dropped).
   Result<ReadBatch> take_batch(std::uint64_t from) {
     if (reading_ahead_) {
-      reader_.wait();
-      reading_ahead_ = false;
-      if (ahead_from_ == from) return std::move(ahead_);
+      std::unique_lock lock(ahead_mutex_);
+      ahead_cv_.wait(lock, [&] { return !ready_.empty() || reader_done_; });
+      if (!ready_.empty() && ready_.front().first == from) {
+        Result<ReadBatch> batch = std::move(ready_.front().second);
+        ready_.pop_front();
+        lock.unlock();
+        ahead_cv_.notify_all();
+        return batch;
+      }
+      lock.unlock();
+      stop_reading_ahead();
     }
     return read_batch(from);
   }
 
-  // Starts reading the batch at `from` on the reader thread (one at a time).
+  // Starts the reader thread on the batches from `from` on: it reads and
+  // decodes batch after batch, at most kReadAheadBatches waiting, until a
+  // batch is not full (the head) or it is stopped.
   void read_ahead(std::uint64_t from) {
     assert(!reading_ahead_);
     reading_ahead_ = true;
-    ahead_from_ = from;
-    auto retired = std::make_shared<ReadBatch>(std::move(retired_));
-    retired_ = ReadBatch{};
-    reader_.run([this, from, retired] {
-      *retired = ReadBatch{};
-      ahead_ = read_batch(from);
-    });
+    reader_done_ = false;
+    stop_reader_ = false;
+    reader_.run([this, from] { read_ahead_loop(from); });
+  }
+
+  void read_ahead_loop(std::uint64_t from) {
+    while (true) {
+      std::vector<ReadBatch> retired;
+      {
+        std::unique_lock lock(ahead_mutex_);
+        ahead_cv_.wait(lock, [&] { return ready_.size() < kReadAheadBatches || stop_reader_; });
+        if (stop_reader_) break;
+        retired.swap(retired_);
+      }
+      retired.clear();  // freed on this thread, which allocated them
+      Result<ReadBatch> batch = read_batch(from);
+      const bool full = batch.ok() && batch->records.size() == batch_limit(from);
+      const std::uint64_t next = full ? batch->records.back().position() + 1 : 0;
+      {
+        std::lock_guard lock(ahead_mutex_);
+        ready_.emplace_back(from, std::move(batch));
+      }
+      ahead_cv_.notify_all();
+      if (!full) break;
+      from = next;
+    }
+    {
+      std::lock_guard lock(ahead_mutex_);
+      reader_done_ = true;
+    }
+    ahead_cv_.notify_all();
+  }
+
+  // Stops the reader thread and drops what it read and did not hand over.
+  void stop_reading_ahead() {
+    if (!reading_ahead_) return;
+    {
+      std::lock_guard lock(ahead_mutex_);
+      stop_reader_ = true;
+    }
+    ahead_cv_.notify_all();
+    reader_.wait();
+    reading_ahead_ = false;
+    ready_.clear();
+    retired_.clear();
   }
 
   // Applies `records` to every projection that needs them and hands the
@@ -674,11 +724,17 @@ class ProjectionRunner::Impl {
   internal::WorkerThread helper_{"spine-projapply"};  // applies the second lane
   // Read-ahead (runner thread only): the next batch, read and decoded by
   // reader_ while the current one is applied.
-  bool reading_ahead_ = false;
-  std::uint64_t ahead_from_ = 0;
-  Result<ReadBatch> ahead_{Error{}};
-  ReadBatch retired_;  // applied, waiting to be freed by the next read-ahead
-  internal::WorkerThread reader_{"spine-projread"};  // after ahead_: stopped before it goes
+  // Read-ahead (the runner's thread and reader_): batches read and decoded
+  // on reader_ while earlier ones are applied, handed over through ready_.
+  static constexpr std::size_t kReadAheadBatches = 2;  // read, waiting to be applied (at most)
+  bool reading_ahead_ = false;  // the runner's thread only: reader_ runs read_ahead_loop
+  std::mutex ahead_mutex_;      // guards the four below
+  std::condition_variable ahead_cv_;
+  std::deque<std::pair<std::uint64_t, Result<ReadBatch>>> ready_;  // (first position, batch), in log order
+  std::vector<ReadBatch> retired_;  // applied, to be freed by reader_
+  bool reader_done_ = false;        // read_ahead_loop has returned
+  bool stop_reader_ = false;
+  internal::WorkerThread reader_{"spine-projread"};  // after what it uses: stopped before they go
   std::vector<Slot> slots_;                        // fixed after load
   bool needs_resume_ = false;                      // a write failed: DB::Resume() before the next (runner thread)
   mutable std::shared_mutex state_mutex_;   // held exclusively while applying a batch
