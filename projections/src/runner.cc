@@ -369,9 +369,9 @@ class ProjectionRunner::Impl {
     Result<ReadBatch> batch = take_batch(from);
     if (!batch.ok()) return batch.error();
     if (batch->records.empty()) return std::size_t{0};
-    // A full batch means the runner is behind: the next one is read and
-    // decoded on the reader thread while this one is applied, and the
-    // projections may defer their writes (should_write).
+    // A full batch means the runner is behind: the batches that follow are
+    // read and decoded on the reader thread while this one is applied, and
+    // the projections may defer their writes (should_write).
     const bool behind = batch->records.size() == batch_limit(from);
     if (behind && !reading_ahead_) read_ahead(batch->records.back().position() + 1);
     const Status applied = apply_and_write(batch->records, batch->decoded, behind);
