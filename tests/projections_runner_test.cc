@@ -7,7 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
@@ -289,6 +291,83 @@ TEST(ProjectionRunner, WhileBehindAProjectionWritesEveryCatchUpWriteEveryRecords
   EXPECT_EQ(*writes, expected);
   EXPECT_EQ((*runner)->status().at(0).position, head);
   EXPECT_EQ((*runner)->wait_for(head, std::chrono::milliseconds(0)), head);
+}
+
+// Counts records; at one position it waits until the test opens its gate,
+// holding the runner mid-batch (once: its copies from fresh() do not wait).
+class PausesAt final : public projections::Projection {
+ public:
+  struct Gate {
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool reached = false, open = false;
+  };
+  PausesAt(std::uint64_t position, std::shared_ptr<Gate> gate) : position_(position), gate_(std::move(gate)) {}
+  std::string_view name() const override { return "pauses"; }
+  std::uint32_t version() const override { return 1; }
+  Status apply(const projections::EventContext& context) override {
+    ++count_;
+    if (gate_ && context.position() == position_) {
+      std::unique_lock lock(gate_->mutex);
+      gate_->reached = true;
+      gate_->changed.notify_all();
+      gate_->changed.wait(lock, [&] { return gate_->open; });
+    }
+    return ok_status();
+  }
+  void take_changed_rows(projections::RowSink& sink) override { sink.put("count", std::to_string(count_)); }
+  void write_all_rows(projections::RowSink& sink) const override { sink.put("count", std::to_string(count_)); }
+  Status load_row(std::string_view, std::string_view value) override {
+    count_ = std::stoull(std::string(value));
+    return ok_status();
+  }
+  std::unique_ptr<Projection> fresh() const override { return std::make_unique<PausesAt>(position_, nullptr); }
+
+ private:
+  std::uint64_t position_;
+  std::shared_ptr<Gate> gate_;
+  std::uint64_t count_ = 0;
+};
+
+// A rebuild asked for while the runner catches up, with batches read ahead
+// of the one being applied: those batches are dropped, the projection
+// replays from position 0, and the database ends as a clean rebuild's.
+TEST(ProjectionRunner, ARebuildAskedForWhileCatchingUpEndsAsACleanRebuild) {
+  TempDir dir;
+  auto store = generate_history(dir.str("store"), 1'000);
+  const std::uint64_t head = store->head().position;
+  ASSERT_GT(head, 6'000u);
+  projections::RunnerOptions options;
+  options.batch_records = 256;
+  options.snapshot_every = 2'000;
+  options.catch_up_write_every = 1'000;
+  auto open_with = [&](const std::string& name, std::shared_ptr<PausesAt::Gate> gate) {
+    auto list = projections::make_read_models(domain::default_config());
+    list.push_back(std::make_unique<PausesAt>(3'000, std::move(gate)));
+    auto runner = ProjectionRunner::open(*store, dir.str(name), std::move(list), options);
+    EXPECT_TRUE(runner.ok()) << runner.error().to_string();
+    return std::move(runner).value();
+  };
+  auto gate = std::make_shared<PausesAt::Gate>();
+  auto runner = open_with("projections", gate);
+  runner->start();
+  {
+    std::unique_lock lock(gate->mutex);
+    ASSERT_TRUE(gate->changed.wait_for(lock, std::chrono::seconds(30), [&] { return gate->reached; }));
+  }
+  // Held at position 3,000 while the reader reads on; meanwhile two rebuilds are asked for.
+  ASSERT_TRUE(runner->rebuild("kpis").ok());
+  ASSERT_TRUE(runner->rebuild("timelines").ok());
+  {
+    std::lock_guard lock(gate->mutex);
+    gate->open = true;
+  }
+  gate->changed.notify_all();
+  ASSERT_EQ(runner->wait_for(head, std::chrono::seconds(60)), head);
+  runner->stop();
+  auto clean = open_with("clean", nullptr);
+  ASSERT_TRUE(clean->catch_up().ok());
+  EXPECT_TRUE(dump_rows(*runner) == dump_rows(*clean)) << "a runner rebuilt mid-catch-up differs from a clean rebuild";
 }
 
 TEST(ProjectionRunner, KillDuringCatchUpThenRestartGivesTheStateOfACleanRebuild) {
