@@ -136,7 +136,7 @@ int run_stats(const StatsArgs& args);
 
 inline constexpr std::size_t projections_default_batch_records = 4096;        // RunnerOptions' defaults
 inline constexpr std::uint64_t projections_default_snapshot_every = 100'000;
-inline constexpr std::size_t projections_default_catch_up_write_every = 50'000;
+inline constexpr std::size_t projections_default_catch_up_write_every = 100'000;
 struct BenchProjectionsArgs {
   std::string work_dir;
   std::size_t events = 1'000'000;  // size of the generated shop log

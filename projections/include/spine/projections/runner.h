@@ -39,7 +39,7 @@ struct RunnerOptions {
   // at every snapshot interval's end), not after every batch; live, every
   // batch is written. Bounds the changes a projection holds unwritten and
   // the records a crash makes it replay.
-  std::size_t catch_up_write_every = 50'000;
+  std::size_t catch_up_write_every = 100'000;
   std::chrono::milliseconds live_wait{100};  // how long a caught-up runner waits for commits
   std::shared_ptr<rocksdb::Env> env;         // null: the default Env (tests inject faults)
 };
