@@ -183,28 +183,39 @@ TEST(ProjectionRunner, ADatabaseOfAnotherSnapshotIntervalIsRebuiltFromZeroAndReo
   }
 }
 
-// Fails on one chosen position, like a projection meeting an event it cannot handle.
-class FailsAt final : public projections::Projection {
+// A test projection whose whole state is one number, stored as the row `row_key`.
+class OneNumberProjection : public projections::Projection {
  public:
-  explicit FailsAt(std::uint64_t position) : position_(position) {}
-  std::string_view name() const override { return "fails"; }
+  explicit OneNumberProjection(std::string row_key) : row_key_(std::move(row_key)) {}
   std::uint32_t version() const override { return 1; }
-  Status apply(const projections::EventContext& context) override {
-    if (context.position() == position_) return Error{"unexpected_event", "event", "cannot handle this one"};
-    ++count_;
+  void take_changed_rows(projections::RowSink& sink) override { sink.put(row_key_, std::to_string(number_)); }
+  void write_all_rows(projections::RowSink& sink) const override { sink.put(row_key_, std::to_string(number_)); }
+  Status load_row(std::string_view, std::string_view value) override {
+    number_ = std::stoull(std::string(value));
     return ok_status();
   }
-  void take_changed_rows(projections::RowSink& sink) override { sink.put("count", std::to_string(count_)); }
-  void write_all_rows(projections::RowSink& sink) const override { sink.put("count", std::to_string(count_)); }
-  Status load_row(std::string_view, std::string_view value) override {
-    count_ = std::stoull(std::string(value));
+
+ protected:
+  std::uint64_t number_ = 0;
+
+ private:
+  std::string row_key_;
+};
+
+// Fails on one chosen position, like a projection meeting an event it cannot handle.
+class FailsAt final : public OneNumberProjection {
+ public:
+  explicit FailsAt(std::uint64_t position) : OneNumberProjection("count"), position_(position) {}
+  std::string_view name() const override { return "fails"; }
+  Status apply(const projections::EventContext& context) override {
+    if (context.position() == position_) return Error{"unexpected_event", "event", "cannot handle this one"};
+    ++number_;  // the records counted
     return ok_status();
   }
   std::unique_ptr<Projection> fresh() const override { return std::make_unique<FailsAt>(position_); }
 
  private:
   std::uint64_t position_;
-  std::uint64_t count_ = 0;
 };
 
 TEST(ProjectionRunner, AFailingProjectionStopsAtItsRecordAndTheOthersGoOn) {
@@ -239,29 +250,23 @@ TEST(ProjectionRunner, AFailingProjectionStopsAtItsRecordAndTheOthersGoOn) {
 
 // Counts the records it applies and notes the position of each write of
 // its rows (take_changed_rows) in a list shared with the test.
-class NotesWrites final : public projections::Projection {
+class NotesWrites final : public OneNumberProjection {
  public:
-  explicit NotesWrites(std::shared_ptr<std::vector<std::uint64_t>> writes) : writes_(std::move(writes)) {}
+  explicit NotesWrites(std::shared_ptr<std::vector<std::uint64_t>> writes)
+      : OneNumberProjection("position"), writes_(std::move(writes)) {}
   std::string_view name() const override { return "notes"; }
-  std::uint32_t version() const override { return 1; }
   Status apply(const projections::EventContext& context) override {
-    position_ = context.position();
+    number_ = context.position();  // the last record applied
     return ok_status();
   }
   void take_changed_rows(projections::RowSink& sink) override {
-    writes_->push_back(position_);
-    sink.put("position", std::to_string(position_));
-  }
-  void write_all_rows(projections::RowSink& sink) const override { sink.put("position", std::to_string(position_)); }
-  Status load_row(std::string_view, std::string_view value) override {
-    position_ = std::stoull(std::string(value));
-    return ok_status();
+    writes_->push_back(number_);
+    OneNumberProjection::take_changed_rows(sink);
   }
   std::unique_ptr<Projection> fresh() const override { return std::make_unique<NotesWrites>(writes_); }
 
  private:
   std::shared_ptr<std::vector<std::uint64_t>> writes_;
-  std::uint64_t position_ = 0;
 };
 
 // Catching up, a projection's rows and checkpoint are written once per
@@ -295,18 +300,18 @@ TEST(ProjectionRunner, WhileBehindAProjectionWritesEveryCatchUpWriteEveryRecords
 
 // Counts records; at one position it waits until the test opens its gate,
 // holding the runner mid-batch (once: its copies from fresh() do not wait).
-class PausesAt final : public projections::Projection {
+class PausesAt final : public OneNumberProjection {
  public:
   struct Gate {
     std::mutex mutex;
     std::condition_variable changed;
     bool reached = false, open = false;
   };
-  PausesAt(std::uint64_t position, std::shared_ptr<Gate> gate) : position_(position), gate_(std::move(gate)) {}
+  PausesAt(std::uint64_t position, std::shared_ptr<Gate> gate)
+      : OneNumberProjection("count"), position_(position), gate_(std::move(gate)) {}
   std::string_view name() const override { return "pauses"; }
-  std::uint32_t version() const override { return 1; }
   Status apply(const projections::EventContext& context) override {
-    ++count_;
+    ++number_;  // the records counted
     if (gate_ && context.position() == position_) {
       std::unique_lock lock(gate_->mutex);
       gate_->reached = true;
@@ -315,18 +320,11 @@ class PausesAt final : public projections::Projection {
     }
     return ok_status();
   }
-  void take_changed_rows(projections::RowSink& sink) override { sink.put("count", std::to_string(count_)); }
-  void write_all_rows(projections::RowSink& sink) const override { sink.put("count", std::to_string(count_)); }
-  Status load_row(std::string_view, std::string_view value) override {
-    count_ = std::stoull(std::string(value));
-    return ok_status();
-  }
   std::unique_ptr<Projection> fresh() const override { return std::make_unique<PausesAt>(position_, nullptr); }
 
  private:
   std::uint64_t position_;
   std::shared_ptr<Gate> gate_;
-  std::uint64_t count_ = 0;
 };
 
 // A rebuild asked for while the runner catches up, with batches read ahead
