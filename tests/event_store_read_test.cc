@@ -95,6 +95,37 @@ TEST(Read, ReadBatchesAreBoundedByTheLimits) {
   EXPECT_EQ(log->read_all(11, 100)->size(), 1u);  // one record already passes the byte bound
 }
 
+// The records of one read_all share one buffer: a record copied out of the
+// batch stays whole after the batch is gone, however large its neighbours
+// (payloads from empty to past the buffer's block size).
+TEST(Read, ARecordKeptFromABatchOutlivesTheBatch) {
+  TempDir dir;
+  auto log = open_store(dir.str());
+  const std::vector<std::size_t> sizes = {0, 1, 17, 4'000, 70'000, 200'000, 3, 131'072, 9};
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    auto r = request("c" + std::to_string(i), "s", ExpectedVersion::any());
+    r.events[0].payload.assign(sizes[i], static_cast<char>('a' + i));
+    ASSERT_TRUE(log->append(r));
+  }
+  std::vector<RecordView> kept;
+  {
+    auto batch = log->read_all(1, 100);
+    ASSERT_TRUE(batch);
+    ASSERT_EQ(batch->size(), sizes.size());
+    for (const RecordView& record : *batch) {
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(record.bytes().data()) % 8, 0u) << record.position();
+    }
+    kept = {(*batch)[5], (*batch)[8]};
+  }
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0].position(), 6u);
+  EXPECT_EQ(kept[0].payload(), std::string(200'000, 'f'));
+  EXPECT_EQ(kept[1].position(), 9u);
+  EXPECT_EQ(kept[1].payload(), std::string(9, 'i'));
+  EXPECT_EQ(kept[1].compute_hash(), kept[1].hash());
+  EXPECT_EQ(kept[1].hash(), log->read_at(9)->hash());
+}
+
 TEST(Read, SinglePositionAndNotFound) {
   TempDir dir;
   auto log = open_store(dir.str());

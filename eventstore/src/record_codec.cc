@@ -146,12 +146,20 @@ std::array<std::uint8_t, N> copy_bytes(const Struct* s) {
 }  // namespace
 
 Result<RecordView> RecordView::parse(std::string bytes, std::uint64_t position) {
+  auto owned = std::make_shared<const std::string>(std::move(bytes));
+  const std::string_view view(*owned);
+  return parse_shared(std::move(owned), view, position);
+}
+
+Result<RecordView> RecordView::parse_shared(std::shared_ptr<const void> owner, std::string_view bytes,
+                                            std::uint64_t position) {
+  assert(reinterpret_cast<std::uintptr_t>(bytes.data()) % 8 == 0);
   flatbuffers::Verifier verifier(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
   if (!fb::VerifyRecordBuffer(verifier)) {
     return Error{"corruption", "record", "record at position " + std::to_string(position) +
                                             " is not a valid envelope"};
   }
-  RecordView record(std::move(bytes));
+  RecordView record(std::move(owner), bytes);
   const auto* root = as_record(record.root());
   if (root->position() != position) {
     return Error{"corruption", "record",

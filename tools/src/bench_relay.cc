@@ -172,7 +172,7 @@ std::vector<RawMessage> load_messages(store::EventStore& log, int partitions) {
     m.topic = naming.topic(kafka::family_of(r.event_type(), r.stream_id()));
     m.key = std::string(r.stream_id());
     m.partition = kafka::partition_for(m.key, partitions);
-    m.value = r.bytes();
+    m.value = std::string(r.bytes());
     m.type = std::string(r.event_type());
     m.position = std::to_string(r.position());
     m.version = std::to_string(r.stream_version());

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -30,13 +31,19 @@ struct NewEvent {
   std::string causation_id;
 };
 
-// A stored record, owning its bytes. The envelope has been verified
-// structurally (FlatBuffers verifier) and against its key before a reader
-// sees it; the accessors are views into the owned bytes.
+// A stored record. The envelope has been verified structurally (FlatBuffers
+// verifier) and against its key before a reader sees it; the accessors are
+// views into its bytes. The bytes are shared, not copied: records read
+// together (EventStore::read_all) share one buffer, which lives as long as
+// any of them does. Copying a RecordView is cheap.
 class RecordView {
  public:
   // Checks `bytes` as a Record envelope stored under `position`.
   static Result<RecordView> parse(std::string bytes, std::uint64_t position);
+  // The same for bytes owned by `owner`; the record keeps `owner` alive.
+  // `bytes` must start 8-byte aligned (FlatBuffers reads scalars in place).
+  static Result<RecordView> parse_shared(std::shared_ptr<const void> owner, std::string_view bytes,
+                                         std::uint64_t position);
 
   std::uint64_t position() const;
   std::string_view stream_id() const;
@@ -56,12 +63,15 @@ class RecordView {
   // Recomputes the SHA-256 of the canonical fields (docs/storage.md).
   Digest compute_hash() const;
 
-  const std::string& bytes() const { return bytes_; }
+  // The envelope's bytes, as stored.
+  std::string_view bytes() const { return bytes_; }
 
  private:
-  explicit RecordView(std::string bytes) : bytes_(std::move(bytes)) {}
+  RecordView(std::shared_ptr<const void> owner, std::string_view bytes)
+      : owner_(std::move(owner)), bytes_(bytes) {}
   const void* root() const;
-  std::string bytes_;
+  std::shared_ptr<const void> owner_;  // keeps the bytes alive
+  std::string_view bytes_;
 };
 
 }  // namespace spine::store
