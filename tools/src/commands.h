@@ -147,6 +147,7 @@ struct BenchProjectionsArgs {
   int appenders = 64;
   bool check = false;              // exit 4 below 0.25x the raw scan
   bool json = false;
+  bool skip_in_memory = false;     // leave out the in-memory replay (profiling the rebuild alone)
   std::size_t batch_records = projections_default_batch_records;  // the rebuild's runner options
   std::uint64_t snapshot_every = projections_default_snapshot_every;
   std::size_t catch_up_write_every = projections_default_catch_up_write_every;

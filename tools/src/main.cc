@@ -121,6 +121,8 @@ int main(int argc, char** argv) {
   bench_projections->add_option("--appenders", bench_projections_args.appenders, "Appending threads")->capture_default_str()->check(CLI::Range(1, 1024));
   bench_projections->add_flag("--check", bench_projections_args.check, "Exit 4 when the rebuild is below 0.25x the raw scan");
   bench_projections->add_flag("--json", bench_projections_args.json, "Print the figures as JSON");
+  bench_projections->add_flag("--skip-in-memory", bench_projections_args.skip_in_memory,
+                              "Leave out the in-memory replay (only the raw scan and the rebuild run: for profiling)");
   bench_projections->add_option("--batch-records", bench_projections_args.batch_records,
                                 "Rebuild: records per apply + write cycle (RunnerOptions)")
       ->capture_default_str()->check(CLI::Range(1, 1'000'000));
