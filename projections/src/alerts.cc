@@ -287,11 +287,11 @@ Status AlertProjection::load_row(std::string_view key, std::string_view value) {
 
 nlohmann::json AlertProjection::list(bool active_only, std::string_view kind) const {
   std::vector<const Alert*> selected;
-  for (const auto& [key, alert] : alerts_->rows()) {
-    if (active_only && alert.cleared_position != 0) continue;
-    if (!kind.empty() && alert.kind != kind) continue;
+  alerts_->for_each([&](std::string_view, const Alert& alert) {
+    if (active_only && alert.cleared_position != 0) return;
+    if (!kind.empty() && alert.kind != kind) return;
     selected.push_back(&alert);
-  }
+  });
   std::sort(selected.begin(), selected.end(), [](const Alert* a, const Alert* b) {
     return std::tie(a->raised_position, a->kind, a->subject) < std::tie(b->raised_position, b->kind, b->subject);
   });

@@ -5,7 +5,9 @@
 #include <cinttypes>
 #include <charconv>
 #include <cstdio>
+#include <map>
 #include <unordered_map>
+#include <unordered_set>
 #include <nlohmann/json.hpp>
 
 #include "allocate.h"
@@ -181,11 +183,7 @@ struct KpiState {
   const domain::Config& config;
   Calendar calendar;
   StockBook book;
-  // Interned dimension values: id -> text, text -> id.
-  struct TextHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
-  };
+  // Interned dimension values: id -> text, text -> id (TextHash: rows.h).
   std::vector<std::string> dim_names;
   std::unordered_map<std::string, std::uint32_t, TextHash, std::equal_to<>> dim_ids;
   // (local hour, dimension id) -> counters, in hour order for queries; the
@@ -761,7 +759,7 @@ Result<nlohmann::json> KpiProjection::query(const KpiQuery& q) const {
     // SKU-based figures over the whole days of the period.
     const std::int64_t first_day = Calendar::floor_div(lo + 23, 24), end_day = Calendar::floor_div(hi, 24);
     const bool sku_based = q.by == "all" || q.by == "sku" || q.by == "category" || q.by == "supplier" || q.by == "rating";
-    auto sku_selected = [&](const std::string& sku) {
+    auto sku_selected = [&](std::string_view sku) {
       if (q.by == "all") return true;
       if (q.by == "sku") return sku == key;
       auto facts = s.skus.find(sku);
@@ -773,8 +771,9 @@ Result<nlohmann::json> KpiProjection::query(const KpiQuery& q) const {
     if (sku_based && q.granularity != "hour" && first_day < end_day) {
       std::int64_t listed_days = 0, stockout_days = 0, with_stock = 0, slow = 0;
       Int128 value_sum = 0;
-      for (const auto& [sku, series] : s.series.rows()) {
-        if (series.dropship || !sku_selected(sku)) continue;
+      // Sums and counts: any row order gives the same figures.
+      s.series.for_each([&](std::string_view sku, const DaySeries& series) {
+        if (series.dropship || !sku_selected(sku)) return;
         for (std::int64_t day = std::max(first_day, series.listed_day); day < end_day; ++day) {
           const auto* v = value_at(series, day);
           if (v == nullptr) continue;
@@ -794,7 +793,7 @@ Result<nlohmann::json> KpiProjection::query(const KpiQuery& q) const {
           }
           if (sold == 0) ++slow;
         }
-      }
+      });
       const std::int64_t days = end_day - first_day;
       const double average_value = static_cast<double>(value_sum) / static_cast<double>(days);
       kpis["stockout_rate"] = ratio(stockout_days, listed_days);
@@ -805,7 +804,7 @@ Result<nlohmann::json> KpiProjection::query(const KpiQuery& q) const {
     const bool customer_based = q.by == "all" || q.by == "channel" || q.by == "region" || q.by == "device";
     if (customer_based) {
       std::int64_t buyers = 0, repeat = 0;
-      for (const auto& [customer, paid] : s.customers.rows()) {
+      s.customers.for_each([&](std::string_view, const std::vector<internal::CustomerOrder>& paid) {
         std::int64_t count = 0;
         for (const internal::CustomerOrder& order : paid) {
           if (order.hour < lo || order.hour >= hi) continue;
@@ -816,7 +815,7 @@ Result<nlohmann::json> KpiProjection::query(const KpiQuery& q) const {
         }
         if (count >= 1) ++buyers;
         if (count >= 2) ++repeat;
-      }
+      });
       kpis["repurchase_rate"] = ratio(repeat, buyers);
     }
     const std::int64_t hour_of_day = ((start_hour % 24) + 24) % 24;

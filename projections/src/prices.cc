@@ -90,8 +90,8 @@ std::int64_t lowest_price_30d(const std::vector<PricePoint>& changes, std::int64
 
 std::vector<std::string> PriceProjection::sku_ids() const {
   std::vector<std::string> ids;
-  for (const auto& [sku, prices] : skus_->rows()) {
-    if (!prices.changes.empty()) ids.push_back(sku);
+  for (const auto& [sku, prices] : skus_->sorted()) {
+    if (!prices->changes.empty()) ids.emplace_back(sku);
   }
   return ids;
 }

@@ -9,12 +9,13 @@
 #include <cassert>
 #include <cinttypes>
 #include <cstdio>
-#include <map>
-#include <set>
-#include <unordered_map>
-#include <unordered_set>
+#include <algorithm>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -43,83 +44,131 @@ std::string row_text(const Row& row) {
   return nlohmann::json(row).dump();
 }
 
+// Hashes std::string and std::string_view alike (lookups by view, no copy).
+struct TextHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
+
+// Rows by key in a hash table (one hash per access; a new row costs one node,
+// no tree walk), each row knowing whether it changed since the last flush.
 template <typename Row>
 class TrackedTable {
-  using Rows = std::map<std::string, Row, std::less<>>;
+  static constexpr std::size_t kUnchanged = SIZE_MAX;
+  struct Entry {
+    Row row{};
+    std::size_t changed_at = kUnchanged;  // its index in changed_, or kUnchanged
+  };
+  using Rows = std::unordered_map<std::string, Entry, TextHash, std::equal_to<>>;
+  using Node = typename Rows::value_type;
 
  public:
   TrackedTable() = default;
-  // Not copyable: the index holds iterators into this table's own map (a
-  // move keeps them valid).
+  // Not copyable: changed_ points at this table's own nodes (a move keeps
+  // them valid).
   TrackedTable(const TrackedTable&) = delete;
   TrackedTable& operator=(const TrackedTable&) = delete;
   TrackedTable(TrackedTable&&) = default;
   TrackedTable& operator=(TrackedTable&&) = default;
 
-  // The row at `key` (created empty), marked changed.
-  Row& write(const std::string& key) {
-    changed_.insert(key);
-    return slot(key)->second;
+  // The row at `key` (created empty), marked changed. The reference stays
+  // valid until the row is erased.
+  Row& write(std::string_view key) {
+    Node& node = slot(key);
+    mark_changed(node);
+    return node.second.row;
   }
-  void erase(const std::string& key) {
-    changed_.insert(key);
-    remove(key);
+  // Removes the row; the next flush writes its tombstone (even for a row
+  // that was never stored: erasing is idempotent on disk).
+  void erase(std::string_view key) {
+    erased_.emplace_back(key);
+    auto found = rows_.find(key);
+    if (found == rows_.end()) return;
+    unmark_changed(*found);
+    rows_.erase(found);
   }
   const Row* find(std::string_view key) const {
-    auto found = index_.find(key);
-    return found == index_.end() ? nullptr : &found->second->second;
+    auto found = rows_.find(key);
+    return found == rows_.end() ? nullptr : &found->second.row;
   }
-  bool contains(std::string_view key) const { return index_.contains(key); }
-  // In key order (queries list them so).
-  const Rows& rows() const { return rows_; }
+  bool contains(std::string_view key) const { return rows_.find(key) != rows_.end(); }
+  std::size_t size() const { return rows_.size(); }
 
+  // Calls visit(key, row) for every row, in no particular order (sums, counts).
+  template <typename Visit>
+  void for_each(Visit&& visit) const {
+    for (const auto& [key, entry] : rows_) visit(std::string_view(key), entry.row);
+  }
+  // Every row as (key, row), in key order (listings).
+  std::vector<std::pair<std::string_view, const Row*>> sorted() const {
+    std::vector<std::pair<std::string_view, const Row*>> out;
+    out.reserve(rows_.size());
+    for (const auto& [key, entry] : rows_) out.emplace_back(key, &entry.row);
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    return out;
+  }
+
+  // Writes the tombstones of the rows erased, then each changed row with
+  // its current value (a row erased and written again ends with its value:
+  // the later put wins).
   void flush(std::string_view prefix, RowSink& sink) {
     std::string key;
-    for (const std::string& changed : changed_) {
-      key.assign(prefix).append(changed);
-      auto found = index_.find(changed);
-      sink.put(key, found == index_.end() ? std::string() : row_text(found->second->second));
+    for (const std::string& erased : erased_) {
+      key.assign(prefix).append(erased);
+      sink.put(key, std::string_view());
+    }
+    erased_.clear();
+    for (Node* node : changed_) {
+      key.assign(prefix).append(node->first);
+      sink.put(key, row_text(node->second.row));
+      node->second.changed_at = kUnchanged;
     }
     changed_.clear();
   }
   void write_all(std::string_view prefix, RowSink& sink) const {
     std::string key;
-    for (const auto& [row_key, row] : rows_) {
+    for (const auto& [row_key, row] : sorted()) {
       key.assign(prefix).append(row_key);
-      sink.put(key, row_text(row));
+      sink.put(key, row_text(*row));
     }
   }
   // Restores a row written by flush or write_all; an empty value (a
   // tombstone) erases it, so rows loaded in write order give the state.
   void load(std::string_view key, std::string_view value) {
     if (value.empty()) {
-      remove(key);
+      auto found = rows_.find(key);
+      if (found == rows_.end()) return;
+      unmark_changed(*found);
+      rows_.erase(found);
       return;
     }
-    slot(key)->second = nlohmann::json::parse(value).get<Row>();
+    slot(key).second.row = nlohmann::json::parse(value).get<Row>();
   }
 
  private:
-  typename Rows::iterator slot(std::string_view key) {
-    auto found = index_.find(key);
-    if (found != index_.end()) return found->second;
-    auto it = rows_.emplace(std::string(key), Row{}).first;
-    index_.emplace(std::string_view(it->first), it);
-    return it;
+  Node& slot(std::string_view key) {
+    auto found = rows_.find(key);
+    if (found != rows_.end()) return *found;
+    return *rows_.emplace(std::string(key), Entry{}).first;
   }
-  void remove(std::string_view key) {
-    auto found = index_.find(key);
-    if (found == index_.end()) return;
-    const auto it = found->second;
-    index_.erase(found);  // its key views the node's: erased first
-    rows_.erase(it);
+  void mark_changed(Node& node) {
+    if (node.second.changed_at != kUnchanged) return;
+    node.second.changed_at = changed_.size();
+    changed_.push_back(&node);
+  }
+  void unmark_changed(Node& node) {
+    const std::size_t at = node.second.changed_at;
+    if (at == kUnchanged) return;
+    assert(changed_[at] == &node);
+    changed_[at] = changed_.back();
+    changed_[at]->second.changed_at = at;
+    changed_.pop_back();
+    node.second.changed_at = kUnchanged;
   }
 
-  Rows rows_;
-  // Finds a row by one hash instead of a walk of string comparisons down the
-  // tree; keys view the map's own (node keys never move).
-  std::unordered_map<std::string_view, typename Rows::iterator> index_;
-  std::unordered_set<std::string> changed_;  // hashed: a write of a known key costs no allocation
+  Rows rows_;  // nodes never move, so changed_ may point at them
+  std::vector<Node*> changed_;       // rows written since the last flush
+  std::vector<std::string> erased_;  // keys erased since the last flush
 };
 
 // Runs a row loader, turning a JSON error into a Status.

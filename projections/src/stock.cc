@@ -84,16 +84,16 @@ namespace {
 // ABC classes by placed revenue: rank SKUs by revenue (highest first, ties by
 // id); a SKU whose higher-ranked SKUs hold under 80 % of all revenue is A,
 // under 95 % B, else C (and C without revenue).
-std::unordered_map<std::string, char> abc_classes(const std::map<std::string, std::int64_t, std::less<>>& revenue) {
-  std::vector<std::pair<std::int64_t, const std::string*>> ranked;
+std::unordered_map<std::string, char> abc_classes(const internal::TrackedTable<std::int64_t>& revenue) {
+  std::vector<std::pair<std::int64_t, std::string_view>> ranked;
   ranked.reserve(revenue.size());
   std::int64_t total = 0;
-  for (const auto& [sku, value] : revenue) {
-    ranked.emplace_back(value, &sku);
+  revenue.for_each([&](std::string_view sku, std::int64_t value) {
+    ranked.emplace_back(value, sku);
     total += value;
-  }
+  });
   std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first > b.first : *a.second < *b.second;
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
   });
   std::unordered_map<std::string, char> classes;
   classes.reserve(ranked.size());
@@ -101,7 +101,7 @@ std::unordered_map<std::string, char> abc_classes(const std::map<std::string, st
   for (const auto& [value, sku] : ranked) {
     char c = 'C';
     if (value > 0 && total > 0) c = before * 100 < total * 80 ? 'A' : before * 100 < total * 95 ? 'B' : 'C';
-    classes.emplace(*sku, c);
+    classes.emplace(std::string(sku), c);
     before += value;
   }
   return classes;
@@ -118,7 +118,7 @@ char StockProjection::abc_class_of(const std::string& sku_id) const {
   }
   std::unique_lock lock(abc_->mutex);
   if (abc_->built_for != revenue_generation_) {
-    abc_->classes = abc_classes(revenue_->rows());
+    abc_->classes = abc_classes(*revenue_);
     abc_->built_for = revenue_generation_;
   }
   auto it = abc_->classes.find(sku_id);
@@ -172,7 +172,7 @@ nlohmann::json StockProjection::sku(std::string_view sku_id) const { return figu
 nlohmann::json StockProjection::list(std::string_view status) const {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& [sku, levels] : book_->skus()) {
-    nlohmann::json figures = figures_json(sku);
+    nlohmann::json figures = figures_json(std::string(sku));
     if (figures.is_null()) continue;
     if (!status.empty() && figures["status"] != status) continue;
     out.push_back(std::move(figures));

@@ -70,7 +70,8 @@ class StockBook {
   std::int32_t ship_within_hours(const std::string& supplier_id) const;
 
   const SkuLevels* find(std::string_view sku_id) const { return skus_.find(sku_id); }
-  const std::map<std::string, SkuLevels, std::less<>>& skus() const { return skus_.rows(); }
+  // Every SKU's levels, in SKU order.
+  std::vector<std::pair<std::string_view, const SkuLevels*>> skus() const { return skus_.sorted(); }
 
   // Rows, under `prefix` (see TrackedTable).
   void flush(const std::string& prefix, RowSink& sink);
