@@ -58,18 +58,27 @@ AlertProjection::~AlertProjection() = default;
 
 std::unique_ptr<Projection> AlertProjection::fresh() const { return std::make_unique<AlertProjection>(config_, options_); }
 
-void AlertProjection::raise(const std::string& kind, const std::string& subject, std::int64_t at_us,
-                            std::uint64_t position, std::string detail) {
-  const std::string id = kind + "/" + subject;
-  if (active_->contains(id)) return;
-  const std::string key = id + "/" + internal::position_key(position);
-  alerts_->write(key) = Alert{kind, subject, std::move(detail), at_us, 0, position, 0};
-  active_->write(id) = key;
+const std::string& AlertProjection::alert_id(std::string_view kind, std::string_view subject) {
+  id_.assign(kind).append("/").append(subject);
+  return id_;
 }
 
-void AlertProjection::clear(const std::string& kind, const std::string& subject, std::int64_t at_us,
+bool AlertProjection::active(std::string_view kind, std::string_view subject) {
+  return active_->contains(alert_id(kind, subject));
+}
+
+void AlertProjection::raise(std::string_view kind, std::string_view subject, std::int64_t at_us,
+                            std::uint64_t position, std::string detail) {
+  const std::string& id = alert_id(kind, subject);
+  if (active_->contains(id)) return;
+  std::string key = id + "/" + internal::position_key(position);
+  alerts_->write(key) = Alert{std::string(kind), std::string(subject), std::move(detail), at_us, 0, position, 0};
+  active_->write(id) = std::move(key);
+}
+
+void AlertProjection::clear(std::string_view kind, std::string_view subject, std::int64_t at_us,
                             std::uint64_t position) {
-  const std::string id = kind + "/" + subject;
+  const std::string& id = alert_id(kind, subject);
   const std::string* key = active_->find(id);
   if (key == nullptr) return;
   Alert& alert = alerts_->write(*key);
@@ -78,15 +87,15 @@ void AlertProjection::clear(const std::string& kind, const std::string& subject,
   active_->erase(id);
 }
 
-void AlertProjection::arm(const std::string& kind, const std::string& subject, std::int64_t deadline_us) {
+void AlertProjection::arm(std::string_view kind, std::string_view subject, std::int64_t deadline_us) {
   disarm(kind, subject);
-  const std::string id = kind + "/" + subject;
+  const std::string& id = alert_id(kind, subject);
   deadlines_->write(id) = deadline_us;
   due_.emplace(deadline_us, id);
 }
 
-void AlertProjection::disarm(const std::string& kind, const std::string& subject) {
-  const std::string id = kind + "/" + subject;
+void AlertProjection::disarm(std::string_view kind, std::string_view subject) {
+  const std::string& id = alert_id(kind, subject);
   const std::int64_t* deadline = deadlines_->find(id);
   if (deadline == nullptr) return;
   due_.erase({*deadline, id});
@@ -121,7 +130,7 @@ void AlertProjection::check_stock(const std::string& sku, const EventContext& co
   const internal::StockFigures f = book_->figures(*levels, clock_us_);
   if (f.status == "ok") {
     clear("low_stock", sku, context.occurred_at_us(), context.position());
-  } else {
+  } else if (!active("low_stock", sku)) {  // the detail is built only for a new alert
     raise("low_stock", sku, context.occurred_at_us(), context.position(),
           f.status + ": sellable " + std::to_string(f.sellable()) + " below threshold " + std::to_string(f.alert_threshold));
   }
@@ -175,7 +184,7 @@ Status AlertProjection::apply(const EventContext& context) {
                   std::to_string(config_.rules.bulk_price_change_minutes) + " minutes");
       }
       // Cleared once the actor has changed no price for a whole window.
-      if (active_->contains("bulk_price_change/" + actor)) arm("bulk_price_change", actor, at + window);
+      if (active("bulk_price_change", actor)) arm("bulk_price_change", actor, at + window);
       break;
     }
     case shop::EventBody::OrderPlaced: {

@@ -722,8 +722,6 @@ class ProjectionRunner::Impl {
   RunnerOptions options_;
   std::unique_ptr<internal::BatchWriter> writer_;  // after db_: stopped before it closes
   internal::WorkerThread helper_{"spine-projapply"};  // applies the second lane
-  // Read-ahead (runner thread only): the next batch, read and decoded by
-  // reader_ while the current one is applied.
   // Read-ahead (the runner's thread and reader_): batches read and decoded
   // on reader_ while earlier ones are applied, handed over through ready_.
   static constexpr std::size_t kReadAheadBatches = 2;  // read, waiting to be applied (at most)

@@ -50,11 +50,14 @@ class AlertProjection final : public Projection {
 
  private:
   void advance_clock(std::int64_t at_us, std::uint64_t position);
-  void raise(const std::string& kind, const std::string& subject, std::int64_t at_us, std::uint64_t position,
+  // "kind/subject", in a buffer reused by every call (valid until the next).
+  const std::string& alert_id(std::string_view kind, std::string_view subject);
+  bool active(std::string_view kind, std::string_view subject);
+  void raise(std::string_view kind, std::string_view subject, std::int64_t at_us, std::uint64_t position,
              std::string detail);
-  void clear(const std::string& kind, const std::string& subject, std::int64_t at_us, std::uint64_t position);
-  void arm(const std::string& kind, const std::string& subject, std::int64_t deadline_us);
-  void disarm(const std::string& kind, const std::string& subject);
+  void clear(std::string_view kind, std::string_view subject, std::int64_t at_us, std::uint64_t position);
+  void arm(std::string_view kind, std::string_view subject, std::int64_t deadline_us);
+  void disarm(std::string_view kind, std::string_view subject);
   void check_stock(const std::string& sku, const EventContext& context);
   void check_roi(const std::string& sku, const EventContext& context);
 
@@ -71,6 +74,7 @@ class AlertProjection final : public Projection {
   Table<RoiFigures> roi_;                            // by SKU
   Table<std::vector<std::pair<std::string, std::int64_t>>> orders_;  // order -> lines (sku, value)
   std::int64_t clock_us_ = 0;
+  std::string id_;  // alert_id's buffer
 };
 
 }  // namespace spine::projections
