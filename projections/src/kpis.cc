@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <map>
 #include <unordered_map>
-#include <unordered_set>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 
 #include "allocate.h"
@@ -195,9 +195,14 @@ struct KpiState {
     }
   };
   Buckets buckets;
-  std::unordered_map<std::pair<std::int64_t, std::uint32_t>, Buckets::value_type*, BucketHash> bucket_index;
-  // The buckets changed since the last flush, by their map entries (stable: buckets are never erased).
-  std::unordered_set<const Buckets::value_type*> changed_buckets;
+  // A bucket's map entry (stable: buckets are never erased) and whether it
+  // changed since the last flush.
+  struct BucketRef {
+    Buckets::value_type* entry = nullptr;
+    bool changed = false;
+  };
+  std::unordered_map<std::pair<std::int64_t, std::uint32_t>, BucketRef, BucketHash> bucket_index;
+  std::vector<BucketRef*> changed_buckets;  // index entries (stable too), each once
   DimIds scratch_dims;  // sku_dims of a SKU without facts
   TrackedTable<OrderFacts> orders;
   TrackedTable<SkuFacts> skus;
@@ -214,20 +219,30 @@ struct KpiState {
     return id;
   }
   // The bucket of (hour, dimension), created empty.
-  Buckets::value_type& bucket_at(std::int64_t hour, std::uint32_t dim_id) {
-    auto [entry, inserted] = bucket_index.try_emplace({hour, dim_id}, nullptr);
-    if (inserted) entry->second = &*buckets.emplace(std::make_pair(hour, dim_id), Counters{}).first;
-    return *entry->second;
+  BucketRef& bucket_at(std::int64_t hour, std::uint32_t dim_id) {
+    auto [found, inserted] = bucket_index.try_emplace({hour, dim_id});
+    if (inserted) found->second.entry = &*buckets.emplace(std::make_pair(hour, dim_id), Counters{}).first;
+    return found->second;
   }
-  void add(std::int64_t hour, std::uint32_t dim_id, Counter counter, std::int64_t value) {
-    if (value == 0) return;
-    Buckets::value_type& bucket = bucket_at(hour, dim_id);
-    bucket.second[counter] += value;
-    changed_buckets.insert(&bucket);
+  // Adds each (counter, value) to the bucket of (hour, dimension): one
+  // lookup for all of them; all zero leaves the bucket as it is.
+  using CounterValues = std::initializer_list<std::pair<Counter, std::int64_t>>;
+  void add(std::int64_t hour, std::uint32_t dim_id, CounterValues values) {
+    if (std::all_of(values.begin(), values.end(), [](const auto& cv) { return cv.second == 0; })) return;
+    BucketRef& bucket = bucket_at(hour, dim_id);
+    for (const auto& [counter, value] : values) bucket.entry->second[counter] += value;
+    if (!bucket.changed) {
+      bucket.changed = true;
+      changed_buckets.push_back(&bucket);
+    }
+  }
+  void add_all(std::int64_t hour, const DimIds& dims, CounterValues values) {
+    for (std::uint32_t id : dims) add(hour, id, values);
   }
   void add_all(std::int64_t hour, const DimIds& dims, Counter counter, std::int64_t value) {
-    for (std::uint32_t id : dims) add(hour, id, counter, value);
+    add_all(hour, dims, {{counter, value}});
   }
+
 
   const DimIds& order_dims(const OrderFacts& order) {
     if (order.order_dims.empty()) {
@@ -336,12 +351,10 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
       }
       const DimIds& dims = order_dims(order);
       count_order(hour, order, dims, kPlacedOrders);
-      add_all(hour, dims, kPlacedValue, value);
-      add_all(hour, dims, kUnits, units);
+      add_all(hour, dims, {{kPlacedValue, value}, {kUnits, units}});
       for (const LineFacts& line : order.lines) {
         const DimIds& line_dimensions = line_dims(line);
-        add_all(hour, line_dimensions, kPlacedValue, line.value);
-        add_all(hour, line_dimensions, kUnits, line.quantity);
+        add_all(hour, line_dimensions, {{kPlacedValue, line.value}, {kUnits, line.quantity}});
       }
       break;
     }
@@ -358,11 +371,8 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
         const std::int64_t cogs = line.cost * line.own_quantity;
         const std::int64_t commission = line.value * config.commission_bp(channel, line.category) / 10'000;
         const DimIds& line_dimensions = line_dims(line);
-        add_all(hour, line_dimensions, kPaidValue, line.value);
-        add_all(hour, line_dimensions, kCogs, cogs);
-        add_all(hour, dims, kCogs, cogs);
-        add_all(hour, line_dimensions, kCommission, commission);
-        add_all(hour, dims, kCommission, commission);
+        add_all(hour, line_dimensions, {{kPaidValue, line.value}, {kCogs, cogs}, {kCommission, commission}});
+        add_all(hour, dims, {{kCogs, cogs}, {kCommission, commission}});
       }
       customers.write(order.customer).push_back(CustomerOrder{hour, order.channel, order.device, order.region});
       break;
@@ -413,9 +423,8 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
       const std::int64_t took = at - forward->at_us;
       const std::int64_t allowed = std::int64_t{book.ship_within_hours(e.source_id)} * kMicrosPerHour;
       const DimIds forward_dims = dims_named(forward->dims);
-      add_all(forward_hour, forward_dims, kForwardsShipped, 1);
-      add_all(forward_hour, forward_dims, kShipTimeSumUs, took);
-      add_all(forward_hour, forward_dims, kForwardsInTime, took <= allowed ? 1 : 0);
+      add_all(forward_hour, forward_dims,
+              {{kForwardsShipped, 1}, {kShipTimeSumUs, took}, {kForwardsInTime, took <= allowed ? 1 : 0}});
       forwards.erase(key);
       break;
     }
@@ -475,11 +484,9 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
         const DimIds& of_sku = sku_dims(e.sku_id);
         dims.insert(dims.end(), of_sku.begin(), of_sku.end());
       }
-      add_all(traffic_hour, dims, kImpressions, e.impressions);
-      add_all(traffic_hour, dims, kClicks, e.clicks);
-      add_all(traffic_hour, dims, kVisitors, e.visitors);
-      add_all(traffic_hour, dims, kPageViews, e.page_views);
-      add_all(traffic_hour, dims, kAddToCarts, e.add_to_carts);
+      add_all(traffic_hour, dims,
+              {{kImpressions, e.impressions}, {kClicks, e.clicks}, {kVisitors, e.visitors}, {kPageViews, e.page_views},
+               {kAddToCarts, e.add_to_carts}});
       break;
     }
     default: break;
@@ -583,9 +590,10 @@ Status KpiProjection::apply(const EventContext& context) {
 
 void KpiProjection::take_changed_rows(RowSink& sink) {
   KpiState& s = *state_;
-  for (const auto* entry : s.changed_buckets) {
-    sink.put(internal::bucket_key(entry->first.first, s.dim_names[entry->first.second]),
-             internal::counters_text(entry->second));
+  for (KpiState::BucketRef* bucket : s.changed_buckets) {
+    const auto& [key, counters] = *bucket->entry;
+    sink.put(internal::bucket_key(key.first, s.dim_names[key.second]), internal::counters_text(counters));
+    bucket->changed = false;
   }
   s.changed_buckets.clear();
   s.orders.flush("order/", sink);
@@ -619,7 +627,7 @@ Status KpiProjection::load_row(std::string_view key, std::string_view value) {
       const std::size_t dim_at = id.find('/');
       if (dim_at == std::string_view::npos) return false;
       const std::int64_t hour = std::stoll(std::string(id.substr(0, dim_at)));
-      Counters& counters = s.bucket_at(hour, s.dim(id.substr(dim_at + 1))).second;
+      Counters& counters = s.bucket_at(hour, s.dim(id.substr(dim_at + 1))).entry->second;
       const nlohmann::json row = nlohmann::json::parse(value);
       const auto& names = kpi_counter_names();
       for (int i = 0; i < internal::kCounterCount; ++i) counters[i] = row.value(names[i], std::int64_t{0});
