@@ -5,9 +5,9 @@
 #include <cinttypes>
 #include <charconv>
 #include <cstdio>
+#include <initializer_list>
 #include <map>
 #include <unordered_map>
-#include <initializer_list>
 #include <nlohmann/json.hpp>
 
 #include "allocate.h"
@@ -242,7 +242,6 @@ struct KpiState {
   void add_all(std::int64_t hour, const DimIds& dims, Counter counter, std::int64_t value) {
     add_all(hour, dims, {{counter, value}});
   }
-
 
   const DimIds& order_dims(const OrderFacts& order) {
     if (order.order_dims.empty()) {
