@@ -72,12 +72,96 @@ std::vector<Command> commands_of(const store::EventStore& log, std::uint64_t lim
 struct LiveLag {
   std::uint64_t events = 0;
   double seconds = 0;
+  std::uint64_t refused = 0;    // appends the store refused (not in the lag figures)
   std::vector<double> lags_ms;  // sorted
 };
 
-// The commands appended again, durably, at a steady rate by `appenders`
-// threads into a fresh store while a runner follows it live; a watcher
-// times each acknowledged append until the runner has applied and written it.
+// Acknowledged appends, handed from the appenders to the watcher thread,
+// which waits for each to be visible in the projections.
+struct AckQueue {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<std::pair<std::uint64_t, Clock::time_point>> acked;  // last position, acknowledged at
+  bool appending = true;
+
+  void push(std::uint64_t position) {
+    std::lock_guard lock(mutex);
+    acked.emplace_back(position, Clock::now());
+    changed.notify_one();
+  }
+  void close() {
+    std::lock_guard lock(mutex);
+    appending = false;
+    changed.notify_one();
+  }
+};
+
+// Seconds from `start` at which a command is due, so that the events before
+// it keep to `rate` events per second.
+double due_at(std::uint64_t events_before, double rate) { return static_cast<double>(events_before) / rate; }
+
+// `threads` threads, each appending one command at a time and blocked until
+// it is durable; returns the appends refused.
+std::uint64_t append_blocking(store::EventStore& log, const std::vector<Command>& commands, double rate, int threads,
+                              AckQueue& acks) {
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::uint64_t> appended_events{0}, refused{0};
+  const auto start = Clock::now();
+  std::vector<std::thread> appenders;
+  for (int t = 0; t < threads; ++t) {
+    appenders.emplace_back([&] {
+      while (true) {
+        const std::size_t i = next.fetch_add(1);
+        if (i >= commands.size()) return;
+        const double wait = due_at(appended_events.load(), rate) - seconds_since(start);
+        if (wait > 0) std::this_thread::sleep_for(std::chrono::duration<double>(wait));
+        appended_events += commands[i].request.events.size();
+        auto appended = log.append(commands[i].request);
+        if (!appended) {
+          ++refused;
+          continue;
+        }
+        acks.push(appended->last_position);
+      }
+    });
+  }
+  for (std::thread& t : appenders) t.join();
+  return refused.load();
+}
+
+// One thread submitting the commands through append_async at the rate, with
+// at most `in_flight` appends not yet acknowledged (no thread parked per
+// append); returns the appends refused.
+std::uint64_t append_in_flight(store::EventStore& log, const std::vector<Command>& commands, double rate,
+                               int in_flight, AckQueue& acks) {
+  std::mutex mutex;
+  std::condition_variable settled;
+  int pending = 0;
+  std::uint64_t refused = 0;
+  const auto start = Clock::now();
+  std::uint64_t submitted_events = 0;
+  for (const Command& command : commands) {
+    const double wait = due_at(submitted_events, rate) - seconds_since(start);
+    if (wait > 0) std::this_thread::sleep_for(std::chrono::duration<double>(wait));
+    {
+      std::unique_lock lock(mutex);
+      settled.wait(lock, [&] { return pending < in_flight; });
+      ++pending;
+    }
+    submitted_events += command.request.events.size();
+    log.append_async(command.request, [&](Result<store::AppendResult> result) {
+      if (result) acks.push(result->last_position);
+      std::lock_guard lock(mutex);
+      if (!result) ++refused;
+      --pending;
+      settled.notify_one();
+    });
+  }
+  std::unique_lock lock(mutex);
+  settled.wait(lock, [&] { return pending == 0; });
+  return refused;
+}
+
 LiveLag measure_live_lag(const std::vector<Command>& commands, const BenchProjectionsArgs& args, BenchDirs& dirs) {
   auto log = store::EventStore::open(dirs.fresh("live").string());
   if (!log) throw std::runtime_error(log.error().to_string());
@@ -86,18 +170,15 @@ LiveLag measure_live_lag(const std::vector<Command>& commands, const BenchProjec
   if (!runner) throw std::runtime_error(runner.error().to_string());
   (*runner)->start();
 
-  std::mutex acked_mutex;
-  std::condition_variable acked_cv;
-  std::deque<std::pair<std::uint64_t, Clock::time_point>> acked;  // position, acknowledged at
-  bool appending = true;
+  AckQueue acks;
   LiveLag result;
   std::thread watcher([&] {
-    std::unique_lock lock(acked_mutex);
+    std::unique_lock lock(acks.mutex);
     while (true) {
-      acked_cv.wait(lock, [&] { return !acked.empty() || !appending; });
-      if (acked.empty()) return;
-      const auto [position, at] = acked.front();
-      acked.pop_front();
+      acks.changed.wait(lock, [&] { return !acks.acked.empty() || !acks.appending; });
+      if (acks.acked.empty()) return;
+      const auto [position, at] = acks.acked.front();
+      acks.acked.pop_front();
       lock.unlock();
       (*runner)->wait_for(position, std::chrono::seconds(30));
       result.lags_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - at).count());
@@ -105,35 +186,13 @@ LiveLag measure_live_lag(const std::vector<Command>& commands, const BenchProjec
     }
   });
 
-  std::atomic<std::size_t> next{0};
-  std::atomic<std::uint64_t> appended_events{0};
   const auto start = Clock::now();
-  std::vector<std::thread> appenders;
-  for (int t = 0; t < args.appenders; ++t) {
-    appenders.emplace_back([&] {
-      while (true) {
-        const std::size_t i = next.fetch_add(1);
-        if (i >= commands.size()) return;
-        // Paced: command i is due when the events before it fill the rate.
-        const double wait = static_cast<double>(appended_events.load()) / args.rate - seconds_since(start);
-        if (wait > 0) std::this_thread::sleep_for(std::chrono::duration<double>(wait));
-        appended_events += commands[i].request.events.size();
-        auto appended = (*log)->append(commands[i].request);
-        if (!appended) continue;
-        std::lock_guard lock(acked_mutex);
-        acked.emplace_back(appended->last_position, Clock::now());
-        acked_cv.notify_one();
-      }
-    });
-  }
-  for (std::thread& t : appenders) t.join();
+  result.refused = args.blocking_appenders
+                       ? append_blocking(**log, commands, args.rate, args.appenders, acks)
+                       : append_in_flight(**log, commands, args.rate, args.in_flight, acks);
   result.seconds = seconds_since(start);
   result.events = (*log)->head().position;
-  {
-    std::lock_guard lock(acked_mutex);
-    appending = false;
-  }
-  acked_cv.notify_one();
+  acks.close();
   watcher.join();
   (*runner)->stop();
   std::sort(result.lags_ms.begin(), result.lags_ms.end());
@@ -221,6 +280,8 @@ int run_bench_projections(const BenchProjectionsArgs& args) {
                                         {"met", rebuild / raw >= 0.25},
                                         {"live_rate_asked", args.rate},
                                         {"live_rate_achieved", achieved},
+                                        {"live_appends", args.blocking_appenders ? "blocking" : "async"},
+                                        {"live_appends_refused", live.refused},
                                         {"live_lag_p50_ms", lag_p50},
                                         {"live_lag_p99_ms", lag_p99},
                                         {"live_lag_max_ms", lag_max}}
@@ -234,8 +295,10 @@ int run_bench_projections(const BenchProjectionsArgs& args) {
                    median(memory_runs), raw, median(memory_runs) / raw, "-");
       }
       fmt::print("rebuild CPU, all threads: {:.2f} us per event ({})\n", median(rebuild_cpu_us), allocator_name());
-      fmt::print("live: {} events appended durably in {:.1f} s ({:.0f} events/s, asked {}), {} appenders\n", live.events,
-                 live.seconds, achieved, args.rate, args.appenders);
+      const std::string appending = args.blocking_appenders ? fmt::format("{} blocked appenders", args.appenders)
+                                                            : fmt::format("up to {} async appends in flight", args.in_flight);
+      fmt::print("live: {} events appended durably in {:.1f} s ({:.0f} events/s, asked {}), {}, {} refused\n",
+                 live.events, live.seconds, achieved, args.rate, appending, live.refused);
       fmt::print("live lag, append acknowledged to visible (ms): p50 {:.2f}  p99 {:.2f}  max {:.2f}  ({} appends)\n",
                  lag_p50, lag_p99, lag_max, live.lags_ms.size());
     }

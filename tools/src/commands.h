@@ -144,7 +144,9 @@ struct BenchProjectionsArgs {
   int repeats = 3;
   int rate = 50'000;               // steady durable append rate for the lag figure (events/s)
   double lag_seconds = 5;
-  int appenders = 64;
+  int appenders = 64;               // lag run with --blocking-appenders: appending threads
+  int in_flight = 256;             // lag run (default): async appends not yet acknowledged, at most
+  bool blocking_appenders = false; // lag run: `appenders` blocked threads instead of async appends
   bool check = false;              // exit 4 below 0.25x the raw scan
   bool json = false;
   bool skip_in_memory = false;     // leave out the in-memory replay (profiling the rebuild alone)

@@ -118,7 +118,14 @@ int main(int argc, char** argv) {
   bench_projections->add_option("--rate", bench_projections_args.rate, "Append rate for the lag figure (events/s)")
       ->capture_default_str()->check(CLI::Range(100, 10'000'000));
   bench_projections->add_option("--lag-seconds", bench_projections_args.lag_seconds, "Length of the lag run (0: no lag run)")->capture_default_str();
-  bench_projections->add_option("--appenders", bench_projections_args.appenders, "Appending threads")->capture_default_str()->check(CLI::Range(1, 1024));
+  bench_projections->add_option("--in-flight", bench_projections_args.in_flight,
+                                "Lag run: async appends not yet acknowledged, at most")
+      ->capture_default_str()->check(CLI::Range(1, 4096));
+  bench_projections->add_flag("--blocking-appenders", bench_projections_args.blocking_appenders,
+                              "Lag run: append from --appenders threads, each blocked until its append is durable");
+  bench_projections->add_option("--appenders", bench_projections_args.appenders,
+                                "Lag run with --blocking-appenders: appending threads")
+      ->capture_default_str()->check(CLI::Range(1, 1024));
   bench_projections->add_flag("--check", bench_projections_args.check, "Exit 4 when the rebuild is below 0.25x the raw scan");
   bench_projections->add_flag("--json", bench_projections_args.json, "Print the figures as JSON");
   bench_projections->add_flag("--skip-in-memory", bench_projections_args.skip_in_memory,
