@@ -6,11 +6,11 @@
 // (nlohmann::json objects keep their keys sorted).
 #pragma once
 
+#include <algorithm>
 #include <cassert>
 #include <cinttypes>
-#include <cstdio>
-#include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -82,10 +82,7 @@ class TrackedTable {
   // that was never stored: erasing is idempotent on disk).
   void erase(std::string_view key) {
     erased_.emplace_back(key);
-    auto found = rows_.find(key);
-    if (found == rows_.end()) return;
-    unmark_changed(*found);
-    rows_.erase(found);
+    remove(key);
   }
   const Row* find(std::string_view key) const {
     auto found = rows_.find(key);
@@ -136,10 +133,7 @@ class TrackedTable {
   // tombstone) erases it, so rows loaded in write order give the state.
   void load(std::string_view key, std::string_view value) {
     if (value.empty()) {
-      auto found = rows_.find(key);
-      if (found == rows_.end()) return;
-      unmark_changed(*found);
-      rows_.erase(found);
+      remove(key);
       return;
     }
     slot(key).second.row = nlohmann::json::parse(value).get<Row>();
@@ -150,6 +144,13 @@ class TrackedTable {
     auto found = rows_.find(key);
     if (found != rows_.end()) return *found;
     return *rows_.emplace(std::string(key), Entry{}).first;
+  }
+  // Drops the row (and its place among the changed ones), if there is one.
+  void remove(std::string_view key) {
+    auto found = rows_.find(key);
+    if (found == rows_.end()) return;
+    unmark_changed(*found);
+    rows_.erase(found);
   }
   void mark_changed(Node& node) {
     if (node.second.changed_at != kUnchanged) return;

@@ -144,7 +144,7 @@ nlohmann::json SupplierProjection::performance(std::string_view supplier_id) con
 
 nlohmann::json SupplierProjection::list() const {
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& [id, s] : suppliers_->sorted()) out.push_back(performance(std::string(id)));
+  for (const auto& [id, s] : suppliers_->sorted()) out.push_back(performance(id));
   return out;
 }
 
