@@ -4,6 +4,7 @@
 #include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/listener.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -265,6 +266,24 @@ Status EventStore::Impl::open(bool read_only) {
   return ok_status();
 }
 
+namespace {
+
+// The stream id part of a stream index key (everything before the 8-byte
+// first version). RocksDB keeps, per memtable, the last insert position of each
+// such prefix and starts the next insert of the same stream there: a stream's
+// runs arrive in version order, so the skiplist search is skipped.
+class StreamIdOfRunKey final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "spine.StreamIdOfRunKey"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    assert(InDomain(key));
+    return rocksdb::Slice(key.data(), key.size() - keys::kRunVersionBytes);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return key.size() > keys::kRunVersionBytes; }
+};
+
+}  // namespace
+
 Status EventStore::Impl::open_db(bool read_only) {
   rocksdb::Options db_options;
   db_options.create_if_missing = !read_only;
@@ -287,11 +306,13 @@ Status EventStore::Impl::open_db(bool read_only) {
   point_lookup_family.memtable_whole_key_filtering = true;
   rocksdb::ColumnFamilyOptions log_family;  // sequential keys: no bloom filter needed
   log_family.write_buffer_size = 64 << 20;
+  rocksdb::ColumnFamilyOptions stream_index_family;
+  stream_index_family.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamIdOfRunKey>();
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
       {keys::kLogFamily, log_family},
-      {keys::kStreamsFamily, rocksdb::ColumnFamilyOptions()},
+      {keys::kStreamsFamily, stream_index_family},
       {keys::kCommandsFamily, point_lookup_family},
       {keys::kMetaFamily, rocksdb::ColumnFamilyOptions()},
   };

@@ -32,6 +32,7 @@ std::optional<std::uint64_t> parse_position_key(std::string_view key);
 // (big-endian). Value: the global positions of the run's events, 8 bytes
 // big-endian each, in version order.
 std::string stream_run_key(std::string_view stream_id, std::uint64_t first_version);
+inline constexpr std::size_t kRunVersionBytes = 8;  // the first version ending every run key
 std::string stream_index_prefix(std::string_view stream_id);
 // The key after every run of the stream (SeekForPrev target for its head).
 std::string stream_index_last_key(std::string_view stream_id);
