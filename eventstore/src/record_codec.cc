@@ -6,6 +6,7 @@
 #include <cstring>
 #include <memory>
 #include <stdexcept>
+#include <string>
 
 #include "spine/fb/record_generated.h"
 
@@ -16,13 +17,17 @@ namespace {
 constexpr std::string_view kHashDomainTag = "spine.record.v1";
 
 // One reusable EVP context per thread; SHA-256 runs on the CPU's SHA
-// extensions through OpenSSL.
+// extensions through OpenSSL. Small fields are gathered into a buffer and
+// handed to OpenSSL together: each EVP_DigestUpdate call has a fixed cost, and
+// a record's canonical encoding has twenty fields. Large ones (a big payload)
+// go to OpenSSL directly instead of being copied.
 class Sha256 {
  public:
   // The digest is fetched once: OpenSSL 3 would otherwise look the algorithm
   // up again on every EVP_sha256() initialisation.
   Sha256() : md_(EVP_MD_fetch(nullptr, "SHA256", nullptr)), ctx_(EVP_MD_CTX_new()) {
     if (md_ == nullptr || ctx_ == nullptr) throw std::bad_alloc();
+    pending_.reserve(2 * kDirectFrom);
   }
   ~Sha256() {
     EVP_MD_CTX_free(ctx_);
@@ -34,16 +39,24 @@ class Sha256 {
   void begin() {
     [[maybe_unused]] int rc = EVP_DigestInit_ex2(ctx_, md_, nullptr);
     assert(rc == 1);
+    pending_.clear();
   }
-  void bytes(const void* data, std::size_t size) { EVP_DigestUpdate(ctx_, data, size); }
+  void bytes(const void* data, std::size_t size) {
+    if (size >= kDirectFrom) {
+      hand_over_pending();
+      EVP_DigestUpdate(ctx_, data, size);
+    } else {
+      pending_.append(static_cast<const char*>(data), size);
+    }
+  }
   void u64(std::uint64_t value) {
-    std::uint8_t le[8];
-    for (int i = 0; i < 8; ++i) le[i] = static_cast<std::uint8_t>(value >> (8 * i));
+    char le[8];
+    for (int i = 0; i < 8; ++i) le[i] = static_cast<char>(value >> (8 * i));
     bytes(le, 8);
   }
   void u32(std::uint32_t value) {
-    std::uint8_t le[4];
-    for (int i = 0; i < 4; ++i) le[i] = static_cast<std::uint8_t>(value >> (8 * i));
+    char le[4];
+    for (int i = 0; i < 4; ++i) le[i] = static_cast<char>(value >> (8 * i));
     bytes(le, 4);
   }
   void text(std::string_view value) {
@@ -51,6 +64,7 @@ class Sha256 {
     bytes(value.data(), value.size());
   }
   Digest finish() {
+    hand_over_pending();
     Digest digest{};
     unsigned int size = 0;
     EVP_DigestFinal_ex(ctx_, digest.data(), &size);
@@ -59,8 +73,17 @@ class Sha256 {
   }
 
  private:
+  static constexpr std::size_t kDirectFrom = 4096;  // fields this large are not copied
+
+  void hand_over_pending() {
+    if (pending_.empty()) return;
+    EVP_DigestUpdate(ctx_, pending_.data(), pending_.size());
+    pending_.clear();
+  }
+
   EVP_MD* md_;
   EVP_MD_CTX* ctx_;
+  std::string pending_;  // small fields not yet handed to OpenSSL (names are at most a few KiB)
 };
 
 }  // namespace
