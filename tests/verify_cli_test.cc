@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "spine/eventstore/event_store.h"
+#include "support/log_tampering.h"
 #include "support/process.h"
 #include "support/test_support.h"
 
@@ -28,33 +29,8 @@ CommandOutput verify(const std::string& dir, bool json = false) {
   return run(std::string(SPINE_BINARY) + " verify --data " + dir + (json ? " --json" : ""));
 }
 
-std::string key(std::uint64_t position) {
-  std::string k(8, '\0');
-  for (int i = 7; i >= 0; --i) {
-    k[static_cast<std::size_t>(i)] = static_cast<char>(position & 0xff);
-    position >>= 8;
-  }
-  return k;
-}
-
-// Opens the store's RocksDB directly, hands `tamper` the log column family.
-void tamper_with(const std::string& dir, const std::function<void(rocksdb::DB&, rocksdb::ColumnFamilyHandle*)>& tamper) {
-  std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const auto& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* db = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir, families, &handles, &db).ok());
-  rocksdb::ColumnFamilyHandle* log = nullptr;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == "log") log = handles[i];
-  }
-  ASSERT_NE(log, nullptr);
-  tamper(*db, log);
-  for (auto* handle : handles) db->DestroyColumnFamilyHandle(handle);
-  delete db;
-}
+std::string key(std::uint64_t position) { return testing::log_key(position); }
+using testing::tamper_with;
 
 class VerifyCli : public ::testing::Test {
  protected:

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "spine/eventstore/record.h"
 
@@ -25,8 +26,9 @@ struct VerifyReport {
 class ChainVerifier {
  public:
   // Checks the next record, whose key in the log is `key_position`, given as
-  // raw envelope bytes. Returns false (and keeps the report) at the first failure.
-  bool check(std::uint64_t key_position, const std::string& bytes);
+  // raw envelope bytes (read only during the call). Returns false (and keeps
+  // the report) at the first failure.
+  bool check(std::uint64_t key_position, std::string_view bytes);
   // Checks that the log ended where the store's head says it does.
   bool check_end(std::uint64_t expected_head_position, const Digest& expected_head_hash);
 
@@ -38,6 +40,15 @@ class ChainVerifier {
     prev_hash_ = hash;
   }
 
+  // Starts the chain after `position` without knowing that record's hash: the
+  // next record's link is not checked but kept (first_link()), for whoever split
+  // the walk to check against the end of the part before.
+  void start_unlinked_after(std::uint64_t position) {
+    report_.head_position = position;
+    link_unknown_ = true;
+  }
+  const std::optional<Digest>& first_link() const { return first_link_; }
+
   // Records a failure found outside check() (e.g. an unreadable key); returns false.
   bool reject(std::uint64_t position, std::string reason);
 
@@ -46,11 +57,25 @@ class ChainVerifier {
  private:
   VerifyReport report_;
   Digest prev_hash_{};
+  bool link_unknown_ = false;
+  std::optional<Digest> first_link_;
+  std::string aligned_copy_;  // a record whose bytes do not start 8-byte aligned is checked here
 };
 
-// Walks the whole log of the store in `dir` (opened read-only). `on_record`,
-// when given, is called with each position checked (progress displays).
+struct VerifyOptions {
+  // Workers walking contiguous ranges of positions at once; 0: one per core, at most 8.
+  unsigned threads = 0;
+  // Fewer workers when the log holds fewer records than this per worker.
+  std::uint64_t min_records_per_thread = 1 << 18;
+};
+
+// Walks the whole log of the store in `dir` (opened read-only), in position
+// ranges checked side by side; the report is the one a single walk from
+// position 1 gives (the first bad position and its reason). `on_progress`,
+// when given, is called now and then, one call at a time, with the number of
+// records checked so far (progress displays).
 Result<VerifyReport> verify_store(const std::string& dir,
-                                  const std::function<void(std::uint64_t position)>& on_record = {});
+                                  const std::function<void(std::uint64_t checked)>& on_progress = {},
+                                  const VerifyOptions& options = {});
 
 }  // namespace spine::store
