@@ -2,16 +2,24 @@
 
 #include <rocksdb/db.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
-#include <vector>
-#include <thread>
 #include <mutex>
-#include <algorithm>
+#include <thread>
+#include <vector>
 
 #include "keys.h"
 
 namespace spine::store {
+
+namespace {
+
+std::string broken_link(std::uint64_t position) {
+  return "previous-hash link does not match the hash of record " + std::to_string(position - 1);
+}
+
+}  // namespace
 
 bool ChainVerifier::reject(std::uint64_t position, std::string reason) {
   report_.ok = false;
@@ -39,8 +47,7 @@ bool ChainVerifier::check(std::uint64_t key_position, std::string_view bytes) {
     first_link_ = record->prev_hash();
     link_unknown_ = false;
   } else if (record->prev_hash() != prev_hash_) {
-    return reject(key_position, "previous-hash link does not match the hash of record " +
-                                  std::to_string(key_position - 1));
+    return reject(key_position, broken_link(key_position));
   }
   const Digest computed = record->compute_hash();
   if (computed != record->hash()) {
@@ -139,7 +146,7 @@ unsigned worker_count(const VerifyOptions& options, std::uint64_t head_position)
 }
 
 // Joins the parts in position order into the report a single walk gives.
-VerifyReport merge(std::vector<RangeWalk>& walks) {
+VerifyReport merge(const std::vector<RangeWalk>& walks) {
   VerifyReport report;
   for (std::size_t w = 0; w < walks.size(); ++w) {
     const VerifyReport& part = walks[w].verifier.report();
@@ -147,7 +154,7 @@ VerifyReport merge(std::vector<RangeWalk>& walks) {
     if (w > 0 && link && *link != report.head_hash) {
       report.ok = false;
       report.bad_position = walks[w].first;
-      report.reason = "previous-hash link does not match the hash of record " + std::to_string(walks[w].first - 1);
+      report.reason = broken_link(walks[w].first);
       return report;
     }
     report.records_checked += part.records_checked;
