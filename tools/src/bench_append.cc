@@ -270,6 +270,23 @@ double spine_scan_rate(const fs::path& dir) {
   return static_cast<double>(records) / elapsed_seconds(start);
 }
 
+// Round `round` of a pair of runs: each starts on a settled disk, and the two
+// sides take turns going first, so that neither inherits the other's
+// write-back more often.
+template <typename RunRaw, typename RunSpine>
+void run_in_turn(int round, RunRaw run_raw, RunSpine run_spine) {
+  if (round % 2 == 0) {
+    settle_disk();
+    run_raw();
+  }
+  settle_disk();
+  run_spine();
+  if (round % 2 == 1) {
+    settle_disk();
+    run_raw();
+  }
+}
+
 bool selected(const BenchAppendArgs& args, const std::string& measure) {
   return args.only.empty() || std::find(args.only.begin(), args.only.end(), measure) != args.only.end();
 }
@@ -309,25 +326,13 @@ int run_bench_append(const BenchAppendArgs& args) {
     for (std::size_t batch : {std::size_t{1}, std::size_t{100}, std::size_t{1000}}) {
       if (!selected(args, "batch" + std::to_string(batch))) continue;
       std::vector<double> spine_runs, raw_runs;
-      // Each run starts on a settled disk, and the two sides take turns going
-      // first, so that neither inherits the other's write-back more often.
       for (int r = 0; r < args.repeats; ++r) {
-        auto run_raw = [&] {
-          if (args.skip_raw) return;
-          settle_disk();
-          raw_runs.push_back(raw_append_rate(dirs.fresh("raw"), record, batch, args.seconds));
-        };
-        auto run_spine = [&] {
-          settle_disk();
-          spine_runs.push_back(spine_append_rate(dirs.fresh("spine"), payload, batch, args.seconds));
-        };
-        if (r % 2 == 0) {
-          run_raw();
-          run_spine();
-        } else {
-          run_spine();
-          run_raw();
-        }
+        run_in_turn(
+            r,
+            [&] {
+              if (!args.skip_raw) raw_runs.push_back(raw_append_rate(dirs.fresh("raw"), record, batch, args.seconds));
+            },
+            [&] { spine_runs.push_back(spine_append_rate(dirs.fresh("spine"), payload, batch, args.seconds)); });
       }
       rows.push_back({fmt::format("append, batch of {} (events/s)", batch), median(spine_runs), median(raw_runs), 0.7});
     }
@@ -335,25 +340,18 @@ int run_bench_append(const BenchAppendArgs& args) {
     auto measure_concurrent = [&](const std::string& name, auto run_spine, double& latency_p50, double& latency_p99) {
       std::vector<double> spine_runs, raw_runs, all_latencies;
       for (int r = 0; r < args.repeats; ++r) {
-        auto run_raw = [&] {
-          if (args.skip_raw) return;
-          settle_disk();
-          raw_runs.push_back(raw_append_rate(dirs.fresh("raw"), record, static_cast<std::size_t>(args.appenders),
-                                             args.seconds));
-        };
-        auto run_ours = [&] {
-          settle_disk();
-          ConcurrentFigures figures = run_spine(dirs.fresh("spine"), payload, args.appenders, args.seconds);
-          spine_runs.push_back(figures.events_per_second);
-          all_latencies.insert(all_latencies.end(), figures.latencies_us.begin(), figures.latencies_us.end());
-        };
-        if (r % 2 == 0) {
-          run_raw();
-          run_ours();
-        } else {
-          run_ours();
-          run_raw();
-        }
+        run_in_turn(
+            r,
+            [&] {
+              if (args.skip_raw) return;
+              raw_runs.push_back(raw_append_rate(dirs.fresh("raw"), record, static_cast<std::size_t>(args.appenders),
+                                                 args.seconds));
+            },
+            [&] {
+              ConcurrentFigures figures = run_spine(dirs.fresh("spine"), payload, args.appenders, args.seconds);
+              spine_runs.push_back(figures.events_per_second);
+              all_latencies.insert(all_latencies.end(), figures.latencies_us.begin(), figures.latencies_us.end());
+            });
       }
       std::sort(all_latencies.begin(), all_latencies.end());
       latency_p50 = percentile(all_latencies, 0.50);
