@@ -10,68 +10,12 @@
 #include <set>
 
 #include "spine/eventstore/event_store.h"
-#include "support/http_client.h"
-#include "support/test_support.h"
+#include "support/http_api_fixture.h"
 
 namespace spine::testing {
 namespace {
 
-using Json = nlohmann::json;
 using namespace std::chrono_literals;
-
-const std::vector<std::string> kRoles = {"admin",   "operations", "customer_service", "warehouse",
-                                         "finance", "auditor",    "supplier",         "storefront"};
-constexpr const char* kSupplier = "sup-shenzhen-audio";  // a dropship supplier of the sample shop
-constexpr const char* kSku = "dress-linen-m";
-
-std::string run_spine(const std::string& arguments, int* exit_code = nullptr) {
-  CommandOutput run = run_command(std::string(SPINE_BINARY) + " " + arguments);
-  if (exit_code != nullptr) *exit_code = run.exit_code;
-  while (!run.out.empty() && run.out.back() == '\n') run.out.pop_back();
-  return run.out;
-}
-
-std::string order_body(const std::string& order_id, const std::string& sku, int quantity) {
-  return Json{{"order_id", order_id}, {"customer_id", "c-" + order_id}, {"channel", "OwnSite"}, {"device", "Mobile"},
-              {"region", "east"}, {"lines", {{{"sku_id", sku}, {"quantity", quantity}, {"unit_price", 19900}}}}}
-      .dump();
-}
-
-class HttpApi : public ::testing::Test {
- protected:
-  void SetUp() override { start({}); }
-
-  void start(const std::vector<std::string>& extra) {
-    for (const std::string& role : kRoles) {
-      const std::string name = role == "supplier" ? kSupplier : role + "-person";
-      token[role] = run_spine("token create --data " + dir.str("data") + " --role " + role + " --name " + name);
-      ASSERT_EQ(token[role].rfind("spine_", 0), 0u) << role << ": " << token[role];
-    }
-    std::vector<std::string> arguments = {"--sample-orders", "20", "--http-read-timeout-ms", "1500"};
-    arguments.insert(arguments.end(), extra.begin(), extra.end());
-    ASSERT_TRUE(serve.start(dir.str("data"), dir.str("serve.out"), dir.str("serve.err"), arguments))
-        << slurp(dir.str("serve.out")) << slurp(dir.str("serve.err"));
-    EXPECT_TRUE(serve.admin_token.empty()) << "tokens existed: no bootstrap token is printed";
-  }
-
-  HttpClient as(const std::string& role) { return HttpClient(serve.port, token[role]); }
-
-  std::uint64_t head() {
-    HttpAnswer answer = as("auditor").get("/v1/events?limit=1");
-    EXPECT_EQ(answer.status, 200) << answer.body;
-    return answer.json().value("position", 0ull);
-  }
-
-  std::uint64_t place_order(const std::string& order_id, int quantity = 1) {
-    HttpAnswer answer = as("admin").post("/v1/commands/place-order", order_body(order_id, kSku, quantity));
-    EXPECT_EQ(answer.status, 201) << answer.body;
-    return answer.json().value("position", 0ull);
-  }
-
-  TempDir dir;
-  HttpServe serve;
-  std::map<std::string, std::string> token;
-};
 
 TEST_F(HttpApi, EveryEndpointAnswersWithThePositionItReflects) {
   const std::uint64_t placed = place_order("o-tour");
@@ -316,33 +260,6 @@ TEST_F(HttpApi, HostileInputIsRefusedCleanlyAndAppendsNothing) {
   // Still serving, and nothing was appended by any of it.
   EXPECT_EQ(as("admin").get("/v1/stock/" + std::string(kSku)).status, 200);
   EXPECT_EQ(head(), before);
-}
-
-// Raw sockets for what a well-behaved client never does.
-int connect_raw(std::uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-std::string read_all_raw(int fd, std::chrono::milliseconds timeout) {
-  timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string out;
-  char buffer[4096];
-  for (;;) {
-    const ssize_t n = recv(fd, buffer, sizeof buffer, 0);
-    if (n <= 0) break;
-    out.append(buffer, static_cast<std::size_t>(n));
-  }
-  return out;
 }
 
 TEST_F(HttpApi, GarbageAndNeverFinishedRequestsAreClosedWhileOthersAreServed) {

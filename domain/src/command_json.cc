@@ -1,6 +1,7 @@
 #include "spine/domain/command_json.h"
 #include "spine/domain/events.h"
 #include "spine/domain/event_json.h"
+#include "spine/domain/json_reader.h"
 
 #include <flatbuffers/idl.h>
 
@@ -258,18 +259,9 @@ Result<shop::CommandBodyUnion> command_from_json(std::string_view name, std::str
   if (member == nullptr) {
     return Error{"unknown_command", "command", "no command named '" + std::string(name) + "' (see docs/api.md)"};
   }
-  Json body = Json::parse(json, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) {
-    // Parse again with exceptions only to name the place of the error.
-    std::string reason = "not valid JSON";
-    try {
-      const Json ignored = Json::parse(json);
-      (void)ignored;
-    } catch (const Json::parse_error& error) {
-      reason = error.what();
-    }
-    return Error{"invalid_json", "body", reason};
-  }
+  auto parsed = read_json(json, JsonLimits{kMaxJsonDepth, kMaxArrayItems, kMaxCommandParseBytes});
+  if (!parsed) return parsed.error();
+  Json body = std::move(*parsed);
   if (Status shaped = check_table(body, *member->union_type.struct_def, "", 0); !shaped) return shaped.error();
   drop_nulls(body);
   const std::string text = Json{{"body_type", member->name}, {"body", std::move(body)}}.dump();

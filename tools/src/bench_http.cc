@@ -173,7 +173,7 @@ int run_bench_http(const BenchHttpArgs& args) {
     // nginx serves the very bytes Spine answers, from a file.
     (*runner)->wait_for(log.head().position, std::chrono::seconds(30));
     const http::HttpResponse sample = api.handle(http::HttpRequest{
-        "GET", target, {{"authorization", "Bearer " + token->secret}}, ""});
+        "GET", target, {{"authorization", "Bearer " + token->secret}}, "", "bench"});
     if (sample.status != 200) throw std::runtime_error("GET " + target + ": " + sample.body);
     std::filesystem::create_directories(root / "nginx" / "www" / "v1" / "stock");
     std::ofstream(root / "nginx" / "www" / "v1" / "stock" / args.sku) << sample.body;

@@ -45,6 +45,8 @@ struct ServeMetrics::Gauges {
   prometheus::Gauge& open = http_family.Add({{"figure", "connections_open"}});
   prometheus::Gauge& accepted_connections = http_family.Add({{"figure", "connections_total"}});
   prometheus::Gauge& refused_connections = http_family.Add({{"figure", "connections_refused"}});
+  prometheus::Gauge& evicted_connections = http_family.Add({{"figure", "connections_evicted"}});
+  prometheus::Gauge& internal_errors = http_family.Add({{"figure", "internal_errors"}});
   prometheus::Gauge& too_large = http_family.Add({{"figure", "refused_too_large"}});
   prometheus::Gauge& bad_requests = http_family.Add({{"figure", "refused_bad_request"}});
   prometheus::Gauge& busy = http_family.Add({{"figure", "refused_busy"}});
@@ -64,6 +66,8 @@ void ServeMetrics::update(const store::EventStore& log, const commands::CommandH
     gauges_->open.Set(static_cast<double>(s.connections_open));
     gauges_->accepted_connections.Set(static_cast<double>(s.connections_total));
     gauges_->refused_connections.Set(static_cast<double>(s.connections_refused));
+    gauges_->evicted_connections.Set(static_cast<double>(s.connections_evicted));
+    gauges_->internal_errors.Set(static_cast<double>(s.internal_errors));
     gauges_->too_large.Set(static_cast<double>(s.refused_too_large));
     gauges_->bad_requests.Set(static_cast<double>(s.refused_bad_request));
     gauges_->busy.Set(static_cast<double>(s.refused_busy));

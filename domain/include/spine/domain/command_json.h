@@ -5,10 +5,13 @@
 // Contract: command_from_json() accepts only a JSON object whose keys are the
 // fields of the named command's table, each of the schema's type and range
 // (enums by name or number). Anything else is refused with code
-// "invalid_json" (malformed JSON or invalid UTF-8), "unknown_field",
-// "invalid_type", "out_of_range", "invalid_enum" or "too_many" (an array over
-// kMaxArrayItems), naming the field's path (e.g. "lines[2].quantity"). The
-// domain's rules (decide) run afterwards; this is only the shape.
+// "invalid_json" (malformed JSON or invalid UTF-8), "duplicate_field",
+// "unknown_field", "invalid_type", "out_of_range" (also a number beyond a
+// double), "invalid_enum", "too_many" (an array over kMaxArrayItems),
+// "too_deep" or "body_too_large" (more than kMaxCommandParseBytes to hold
+// parsed), naming the field's path (e.g. "lines[2].quantity"); see
+// json_reader.h. The domain's rules (decide) run afterwards; this is only the
+// shape.
 #pragma once
 
 #include <string>
@@ -23,6 +26,7 @@ namespace spine::domain {
 
 inline constexpr std::size_t kMaxArrayItems = 10'000;
 inline constexpr std::size_t kMaxJsonDepth = 16;
+inline constexpr std::size_t kMaxCommandParseBytes = std::size_t{2} << 20;  // twice the default body limit
 
 // Command names in kebab case, one per member of the CommandBody union
 // ("place-order" for PlaceOrder), in schema order.

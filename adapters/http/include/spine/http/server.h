@@ -6,8 +6,15 @@
 // pool (commands wait for fsync). Limits, each refused cleanly and counted:
 // a body over max_body_bytes (413), headers over max_header_bytes (431), a
 // request not fully received within read_timeout or a keep-alive connection
-// idle past idle_timeout (closed), connections over max_connections (503 and
-// close), requests waiting for a worker over max_queued_requests (503).
+// idle past idle_timeout (closed; unauthenticated_idle_timeout while no
+// request on it was authenticated), connections over max_connections or over
+// max_connections_per_client from one address (the oldest idle keep-alive
+// connection, of that address or of all, is closed to make room; when none is
+// idle, 503 and close), requests waiting for a worker over
+// max_queued_requests (503), a Transfer-Encoding other than exactly
+// "chunked" (400 and close, RFC 9112 §6.1). Whatever the service throws is
+// answered 500 "internal" with the request's id and logged to stderr: no
+// exception leaves a request. Every answer carries Spine-Request-Id.
 #pragma once
 
 #include <chrono>
@@ -26,6 +33,7 @@ struct HttpRequest {
   std::string target;  // path and query, as sent
   std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
   std::string body;
+  std::string id;  // set by the server: unique per request, in logs and the Spine-Request-Id header
   // The value of header `name` (lower case), or empty.
   std::string_view header(std::string_view name) const;
 };
@@ -35,6 +43,7 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  bool authenticated = false;  // the request carried a valid credential: the connection keeps the long idle timeout
 };
 
 class HttpService {
@@ -54,13 +63,16 @@ struct HttpServerOptions {
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_header_bytes = 16 << 10;
   std::size_t max_connections = 4096;
+  std::size_t max_connections_per_client = 128;     // from one client address
+  std::chrono::milliseconds unauthenticated_idle_timeout{5'000};
   std::chrono::milliseconds read_timeout{10'000};   // to receive one whole request
   std::chrono::milliseconds idle_timeout{60'000};   // keep-alive between requests
 };
 
 struct HttpServerStats {
-  std::uint64_t connections_open = 0, connections_total = 0, connections_refused = 0;
+  std::uint64_t connections_open = 0, connections_total = 0, connections_refused = 0, connections_evicted = 0;
   std::uint64_t requests = 0, refused_too_large = 0, refused_bad_request = 0, refused_busy = 0, timeouts = 0;
+  std::uint64_t internal_errors = 0;
 };
 
 class HttpServer {
