@@ -179,6 +179,10 @@ int run_serve(const ServeArgs& args) {
       fmt::print(stderr, "error: {}\n", bootstrapped.error().to_string());
       return kExitIoError;
     }
+    if (Status loaded = tokens.load(); !loaded) {  // before listening: the first request finds the table
+      fmt::print(stderr, "error: {}\n", loaded.error().to_string());
+      return kExitIoError;
+    }
     auto started = http::HttpServer::start(*options, api);
     if (!started) {
       fmt::print(stderr, "error: {}\n", started.error().to_string());

@@ -190,13 +190,24 @@ Result<std::vector<TokenRecord>> TokenStore::revoke(const std::string& id_or_nam
 
 Result<std::vector<TokenRecord>> TokenStore::list() const { return read_file(); }
 
+Status TokenStore::load() {
+  std::lock_guard guard(load_mutex_);
+  return load_locked();
+}
+
 Status TokenStore::reload_if_changed() {
+  if (!loaded_.load(std::memory_order_acquire)) return load();  // the first requests wait for the first load
   const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                std::chrono::steady_clock::now().time_since_epoch()).count();
   std::int64_t checked = last_check_ns_.load(std::memory_order_relaxed);
   if (now - checked < std::chrono::nanoseconds(kRecheckInterval).count()) return ok_status();
-  // One thread checks; the others go on with what is loaded (at most kRecheckInterval old).
+  // One thread checks; the others go on with the table loaded (at most kRecheckInterval old).
   if (!last_check_ns_.compare_exchange_strong(checked, now, std::memory_order_relaxed)) return ok_status();
+  std::lock_guard guard(load_mutex_);
+  return load_locked();
+}
+
+Status TokenStore::load_locked() {
   struct stat info {};
   FileStamp stamp;
   if (::stat(path_.c_str(), &info) == 0) {
@@ -204,7 +215,7 @@ Status TokenStore::reload_if_changed() {
     stamp.size = info.st_size;
     stamp.inode = info.st_ino;
   }
-  {
+  if (loaded_.load(std::memory_order_acquire)) {
     std::shared_lock lock(mutex_);
     if (stamp == loaded_stamp_) return ok_status();
   }
@@ -217,9 +228,12 @@ Status TokenStore::reload_if_changed() {
   for (const TokenRecord& r : *records) {
     if (r.revoked_at_us == 0) live[r.sha256_hex] = Principal{r.id, r.name, r.role};
   }
-  std::unique_lock lock(mutex_);
-  live_by_hash_ = std::move(live);
-  loaded_stamp_ = stamp;
+  {
+    std::unique_lock lock(mutex_);
+    live_by_hash_ = std::move(live);
+    loaded_stamp_ = stamp;
+  }
+  loaded_.store(true, std::memory_order_release);
   return ok_status();
 }
 

@@ -52,7 +52,11 @@ class TokenStore {
   // re-read when it changed (inode, size, mtime), checked at most once per
   // kRecheckInterval: a revocation by another process takes effect within
   // that. Readers share a lock; only a reload takes it exclusively.
+  // Until the first load is done, requests wait for it: a valid token is never
+  // refused for want of a table, and a reload swaps in a whole new table.
   Result<std::optional<Principal>> authenticate(std::string_view secret);
+  // Reads the file now (`spine serve` does, before it listens). Error "tokens_corrupt", "io_error".
+  Status load();
   static constexpr std::chrono::microseconds kRecheckInterval{1000};
 
   const std::string& path() const { return path_; }
@@ -61,8 +65,11 @@ class TokenStore {
   Result<std::vector<TokenRecord>> read_file() const;
   Status write_file(const std::vector<TokenRecord>& records) const;
   Status reload_if_changed();
+  Status load_locked();  // with load_mutex_ held
 
   std::string path_;
+  std::mutex load_mutex_;     // one load at a time
+  std::atomic<bool> loaded_{false};
   std::shared_mutex mutex_;  // guards loaded_stamp_ and live_by_hash_
   // When the file was last stat()ed (steady clock, ns); reset by our own writes.
   mutable std::atomic<std::int64_t> last_check_ns_{std::numeric_limits<std::int64_t>::min() / 2};
