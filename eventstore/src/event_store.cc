@@ -48,6 +48,18 @@ Error invalid(std::string code, std::string field, std::string message) {
   return Error{std::move(code), std::move(field), std::move(message)};
 }
 
+constexpr std::size_t kMaxRequestDigestBytes = 64;
+
+// Two requests under one command id are the same request unless both carry a digest and the digests differ.
+bool digests_differ(const std::string& first, const std::string& again) {
+  return !first.empty() && !again.empty() && first != again;
+}
+
+Error key_reused(const std::string& command_id) {
+  return Error{"idempotency_key_reused", "command_id",
+               "command id '" + command_id + "' was used before for another request; nothing was appended"};
+}
+
 // A name (stream id, event type, command id, actor) must be non-empty unless
 // optional, within `max` bytes, and free of control characters (NUL included,
 // which the stream index uses as its separator). Returns the broken rule.
@@ -423,6 +435,10 @@ std::optional<Error> EventStore::Impl::validate(const AppendRequest& request, st
   if (auto rule = name_problem(request.actor, limits.max_name_bytes, true)) {
     return invalid("invalid_actor", "actor", "actor " + *rule);
   }
+  if (request.request_digest.size() > kMaxRequestDigestBytes) {
+    return invalid("invalid_request_digest", "request_digest",
+                   "at most " + std::to_string(kMaxRequestDigestBytes) + " bytes");
+  }
   if (request.events.empty()) return invalid("empty_append", "events", "an append must carry at least one event");
   if (request.events.size() > limits.max_events_per_append) {
     return invalid("too_many_events", "events",
@@ -629,9 +645,14 @@ void EventStore::Impl::commit_group(std::vector<std::unique_ptr<Pending>>& group
     const AppendRequest& request = group[index]->request;
     Outcome& outcome = outcomes[index];
 
-    // Idempotency: a command seen before (committed, or earlier in this group).
+    // Idempotency: a command seen before (committed, or earlier in this group),
+    // when it is the same request.
     if (auto it = group_commands.find(request.command_id); it != group_commands.end()) {
-      outcome.duplicate_of = it->second;
+      if (digests_differ(group[it->second]->request.request_digest, request.request_digest)) {
+        outcome.result = key_reused(request.command_id);
+      } else {
+        outcome.duplicate_of = it->second;
+      }
       continue;
     }
     std::string stored;
@@ -640,6 +661,8 @@ void EventStore::Impl::commit_group(std::vector<std::unique_ptr<Pending>>& group
       auto first = keys::decode_append_result(stored);
       if (!first) {
         outcome.result = Error{"corruption", "command_id", "stored result of this command is malformed"};
+      } else if (digests_differ(first->request_digest, request.request_digest)) {
+        outcome.result = key_reused(request.command_id);
       } else {
         first->deduplicated = true;
         outcome.result = std::move(*first);
@@ -726,6 +749,7 @@ void EventStore::Impl::commit_group(std::vector<std::unique_ptr<Pending>>& group
       head.hash = hash;
     }
     result.last_position = head.position;
+    result.request_digest = request.request_digest;
     for (const Run& written : runs) {
       batch.Put(streams_, keys::stream_run_key(*written.stream_id, written.first_version), written.positions);
       overlay[*written.stream_id] = written.last_version;

@@ -74,7 +74,8 @@ std::optional<Head> decode_head(std::string_view value) {
   return head;
 }
 
-// Layout: first, last, stream count, then per stream: id length, id, first, last.
+// Layout: first, last, stream count, then per stream: id length, id, first,
+// last; then, when the request had one, digest length and digest.
 std::string encode_append_result(const AppendResult& result) {
   std::string value;
   append_u64(value, result.first_position);
@@ -85,6 +86,10 @@ std::string encode_append_result(const AppendResult& result) {
     value += stream.stream_id;
     append_u64(value, stream.first_version);
     append_u64(value, stream.last_version);
+  }
+  if (!result.request_digest.empty()) {
+    append_u64(value, result.request_digest.size());
+    value += result.request_digest;
   }
   return value;
 }
@@ -109,7 +114,11 @@ std::optional<AppendResult> decode_append_result(std::string_view value) {
     offset += 16;
     result.streams.push_back(std::move(write));
   }
-  if (offset != value.size()) return std::nullopt;
+  if (offset != value.size()) {
+    auto length = read_u64(value, offset);
+    if (!length || *length == 0 || value.size() != offset + 8 + *length) return std::nullopt;
+    result.request_digest = std::string(value.substr(offset + 8));
+  }
   return result;
 }
 

@@ -165,6 +165,7 @@ store::AppendRequest CommandHandler::to_append(const CommandEnvelope& command, c
   store::AppendRequest request;
   request.command_id = command.command_id;
   request.actor = command.actor;
+  request.request_digest = command.request_digest;
   for (const auto& [stream_id, state] : loaded.all()) {
     request.expectations.push_back({stream_id, state.version == 0 ? store::ExpectedVersion::no_stream()
                                                                   : store::ExpectedVersion::exact(state.version)});
@@ -226,6 +227,11 @@ Result<CommandOutcome> CommandHandler::handle(const CommandEnvelope& command) {
   // which keeps the common path free of an extra read.
   auto first_result_or = [&](Error refusal) -> Result<CommandOutcome> {
     auto seen = store_.find_command(command.command_id);
+    if (seen && seen->has_value() && !(*seen)->request_digest.empty() && !command.request_digest.empty() &&
+        (*seen)->request_digest != command.request_digest) {
+      return refused(Error{"idempotency_key_reused", "command_id",
+                           "command id '" + command.command_id + "' was used before for another request"});
+    }
     if (seen && seen->has_value()) {
       counters_->deduplicated.fetch_add(1, std::memory_order_relaxed);
       return CommandOutcome{std::move(**seen), {}, 0};

@@ -18,14 +18,21 @@ const std::set<std::string, std::less<>> kConflicts = {
 const std::set<std::string, std::less<>> kBadInput = {
     "invalid_json", "unknown_field", "invalid_type", "out_of_range", "invalid_enum", "too_many", "too_deep",
     "bad_target", "invalid_parameter", "unknown_parameter", "invalid_argument", "invalid_command_id",
-    "invalid_header", "position_out_of_range", "as_of_unsupported"};
+    "invalid_header", "position_out_of_range", "as_of_unsupported", "duplicate_field", "time_out_of_window"};
 const std::set<std::string, std::less<>> kUnavailable = {"io_error", "no_space", "store_closed", "read_only",
                                                           "not_caught_up", "corruption"};
 
 }  // namespace
 
+std::size_t count_headers(const HttpRequest& request, std::string_view name) {
+  std::size_t count = 0;
+  for (const auto& header : request.headers) count += header.first == name ? 1 : 0;
+  return count;
+}
+
 int status_for(const Error& error) {
   if (kBadInput.contains(error.code)) return 400;
+  if (error.code == "body_too_large") return 413;
   if (error.code == "unknown_command" || error.code == "not_found") return 404;
   if (kConflicts.contains(error.code)) return 409;
   if (kUnavailable.contains(error.code)) return 503;
@@ -62,14 +69,29 @@ Api::Impl::Impl(store::EventStore& store, commands::CommandHandler& handler, pro
                             .Register(*registry_);
 }
 
+namespace {
+
+// "Bearer" in any case (RFC 9110 section 11.1: the scheme is case-insensitive).
+bool starts_with_bearer(std::string_view header) {
+  constexpr std::string_view kBearer = "bearer ";
+  if (header.size() <= kBearer.size()) return false;
+  for (std::size_t i = 0; i < kBearer.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kBearer[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<Principal> Api::Impl::authenticate(const HttpRequest& request) {
   const std::string_view header = request.header("authorization");
-  constexpr std::string_view kBearer = "Bearer ";
   if (header.empty()) return Error{"unauthenticated", "authorization", "send 'Authorization: Bearer <token>'"};
-  if (header.size() <= kBearer.size() || header.substr(0, kBearer.size()) != kBearer) {
+  if (!starts_with_bearer(header)) {
     return Error{"unauthenticated", "authorization", "only bearer tokens are accepted"};
   }
-  auto principal = tokens_.authenticate(header.substr(kBearer.size()));
+  std::string_view secret = header.substr(7);
+  while (!secret.empty() && secret.front() == ' ') secret.remove_prefix(1);
+  auto principal = tokens_.authenticate(secret);
   if (!principal) return principal.error();
   if (!principal->has_value()) {
     return Error{"unauthenticated", "authorization", "unknown or revoked token"};
@@ -87,6 +109,8 @@ HttpResponse Api::Impl::handle(const HttpRequest& request) {
   } else if (target->segments.size() == 1 && target->segments[0] == "healthz") {
     route = "/healthz";
     response.body = R"({"status":"ok"})";
+  } else if (count_headers(request, "authorization") > 1) {
+    response = problem(400, "invalid_header", "authorization", "send one Authorization header, not several");
   } else {
     auto principal = authenticate(request);
     if (!principal) {
@@ -96,12 +120,23 @@ HttpResponse Api::Impl::handle(const HttpRequest& request) {
     } else {
       Call call{request, std::move(*target), std::move(*principal)};
       response = route_call(call);
+      if (!sees_costs(call.principal.role)) mask_problem(response);
+      response.authenticated = true;
       route = call.route;
     }
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   count_request(route, response.status, seconds);
   return response;
+}
+
+// A refusal is rendered per role like every answer: its figures lose the masked names.
+void Api::Impl::mask_problem(HttpResponse& response) {
+  if (response.content_type != "application/problem+json") return;
+  Json body = Json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.contains("figures")) return;
+  mask_costs(body);
+  response.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 void Api::Impl::count_request(const std::string& route, int status, double seconds) {

@@ -3,7 +3,10 @@
 
 #include "api_internal.h"
 #include "spine/domain/command_json.h"
+#include "spine/domain/events.h"
 #include "spine/http/problem.h"
+#include "spine/http/time_text.h"
+#include "spine/http/tokens.h"
 
 namespace spine::http {
 
@@ -19,10 +22,17 @@ bool printable_ascii(std::string_view text) {
   return true;
 }
 
-std::string random_command_id() {
+Result<std::string> random_command_id() {
   unsigned char bytes[16];
-  RAND_bytes(bytes, sizeof bytes);
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return Error{"io_error", "command_id", "no randomness available"};
   return "http:" + store::to_hex(bytes, sizeof bytes);
+}
+
+// What a retry under the same Idempotency-Key must repeat exactly: the
+// command, its body (as the schema encodes it, so spacing and key order do
+// not matter) and its Occurred-At.
+std::string request_digest(const std::string& name, const shop::CommandBodyUnion& body, std::int64_t occurred_at_us) {
+  return sha256_hex(name + '\n' + domain::encode_command(body) + '\n' + std::to_string(occurred_at_us));
 }
 
 // "order-o1=3, stock-s1=any, product-p=none"
@@ -66,6 +76,22 @@ bool json_content_type(std::string_view type) {
 
 }  // namespace
 
+// An admin's Occurred-At: RFC 3339, within the configured window around now.
+Result<std::int64_t> Api::Impl::occurred_at(std::string_view text) const {
+  auto at = internal::parse_rfc3339(text);
+  if (!at) return Error{"invalid_header", "occurred-at", "must be an RFC 3339 time"};
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::int64_t earliest = now - std::chrono::duration_cast<std::chrono::microseconds>(options_.occurred_at_max_past).count();
+  const std::int64_t latest = now + std::chrono::duration_cast<std::chrono::microseconds>(options_.occurred_at_max_future).count();
+  if (*at < earliest || *at > latest) {
+    return Error{"time_out_of_window", "occurred-at",
+                 "must lie from " + format_rfc3339(earliest) + " to " + format_rfc3339(latest) +
+                     " (the configured window around the recorded time)"};
+  }
+  return *at;
+}
+
 HttpResponse Api::Impl::run_command(Call& call, const std::string& name) {
   const Principal& who = call.principal;
   const auto& names = domain::command_names();
@@ -83,37 +109,46 @@ HttpResponse Api::Impl::run_command(Call& call, const std::string& name) {
   }
   commands::CommandEnvelope envelope;
   envelope.actor = who.name;
-  const std::string_view key = call.request.header("idempotency-key");
-  if (!key.empty()) {
-    if (key.size() > kMaxIdempotencyKey || !printable_ascii(key)) {
+  if (count_headers(call.request, "idempotency-key") > 0) {
+    const std::string_view key = call.request.header("idempotency-key");
+    if (count_headers(call.request, "idempotency-key") > 1 || key.empty() || key.size() > kMaxIdempotencyKey ||
+        !printable_ascii(key)) {
       return problem(400, "invalid_header", "idempotency-key",
-                     "1-" + std::to_string(kMaxIdempotencyKey) + " printable ASCII characters");
+                     "one header of 1-" + std::to_string(kMaxIdempotencyKey) + " printable ASCII characters");
     }
     // Keys are per actor: two integrations cannot collide on the same key.
     envelope.command_id = who.name + ":" + std::string(key);
   } else {
-    envelope.command_id = random_command_id();
+    auto id = random_command_id();
+    if (!id) return problem(503, id.error());
+    envelope.command_id = std::move(*id);
   }
   if (const std::string_view expected = call.request.header("expected-versions"); !expected.empty()) {
     auto expectations = parse_expectations(expected);
     if (!expectations) return problem(400, expectations.error());
     envelope.expectations = std::move(*expectations);
   }
-  if (const std::string_view occurred = call.request.header("occurred-at"); !occurred.empty()) {
+  if (count_headers(call.request, "occurred-at") > 0) {
     if (who.role != Role::kAdmin) {
       return problem(403, "forbidden", "occurred-at", "only admin may set the time of a command (imports, loads)");
     }
-    auto at = internal::parse_rfc3339(occurred);
-    if (!at) return problem(400, "invalid_header", "occurred-at", "must be an RFC 3339 time");
+    auto at = occurred_at(call.request.header("occurred-at"));
+    if (!at) return problem(400, at.error());
     envelope.occurred_at_us = *at;
   }
   auto body = domain::command_from_json(name, call.request.body);
   if (!body) return problem(status_for(body.error()), body.error());
   envelope.body = std::move(*body);
+  envelope.request_digest = request_digest(name, envelope.body, envelope.occurred_at_us);
   if (const std::string field = supplier_scope_violation(who, envelope.body); !field.empty()) {
     return problem(403, "forbidden", field, "a supplier acts only on its own forwards, shipments and stock");
   }
   auto outcome = handler_.handle(envelope);
+  if (!outcome && outcome.error().code == "idempotency_key_reused") {
+    return problem(422, "idempotency_key_reused", "idempotency-key",
+                   "this Idempotency-Key was used before for another command or body; nothing was appended "
+                   "(a retry repeats the command, body and Occurred-At exactly)");
+  }
   if (!outcome) return problem(status_for(outcome.error()), outcome.error());
   const store::AppendResult& appended = outcome->append;
   Json streams = Json::array();

@@ -35,6 +35,8 @@ struct ReadPoint {
 
 // The HTTP status of a refusal or failure, from its stable code.
 int status_for(const Error& error);
+// How many headers named `name` (lower case) the request has.
+std::size_t count_headers(const HttpRequest& request, std::string_view name);
 
 class Api::Impl {
  public:
@@ -46,6 +48,7 @@ class Api::Impl {
 
   // api_commands.cc
   HttpResponse run_command(Call& call, const std::string& name);
+  Result<std::int64_t> occurred_at(std::string_view text) const;
 
   // api_queries.cc
   HttpResponse route_query(Call& call);
@@ -53,6 +56,7 @@ class Api::Impl {
  private:
   Result<Principal> authenticate(const HttpRequest& request);
   HttpResponse route_call(Call& call);
+  static void mask_problem(HttpResponse& response);
   HttpResponse operations_endpoint(Call& call, const std::string& which);
 
   // Validates the query's parameters (`allowed` plus min_position and as_of)

@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 
 namespace spine::http::internal {
 
@@ -186,6 +188,16 @@ std::optional<std::int64_t> parse_local_day(std::string_view t, int utc_offset_m
   auto base = internal::civil_us(*y, *m, *d, 0, 0, 0);
   if (!base) return std::nullopt;
   return *base - static_cast<std::int64_t>(utc_offset_minutes) * 60'000'000LL;
+}
+
+std::string format_rfc3339(std::int64_t utc_us) {
+  const std::time_t seconds = static_cast<std::time_t>(utc_us / 1'000'000 - (utc_us % 1'000'000 < 0 ? 1 : 0));
+  std::tm parts{};
+  gmtime_r(&seconds, &parts);
+  char text[40];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02dZ", parts.tm_year + 1900, parts.tm_mon + 1,
+                parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec);
+  return text;
 }
 
 }  // namespace spine::http

@@ -50,6 +50,11 @@ struct StreamExpectation {
 struct AppendRequest {
   std::string command_id;  // required; the idempotency key
   std::string actor;       // required; employee or system id
+  // Optional, at most 64 bytes: what the request was (e.g. a hash of its
+  // command and body), kept with the result. A later append under the same
+  // command id with a different non-empty digest is refused
+  // ("idempotency_key_reused") instead of answering the first result.
+  std::string request_digest;
   std::vector<StreamExpectation> expectations;
   std::vector<NewEvent> events;
 };
@@ -65,6 +70,7 @@ struct AppendResult {
   std::uint64_t last_position = 0;
   std::vector<StreamWrite> streams;
   bool deduplicated = false;  // true when the command id had been seen before
+  std::string request_digest;  // the first request's digest (find_command), empty if none was given
 };
 
 struct Head {

@@ -32,6 +32,10 @@ struct CommandEnvelope {
   // Optional: versions the caller insists on (read-modify-write from a UI).
   // A mismatch is refused with wrong_expected_version and is not retried.
   std::vector<store::StreamExpectation> expectations;
+  // Optional: a digest of what was asked (the HTTP API: command name, body and
+  // time). A command id seen before with another digest is refused with
+  // "idempotency_key_reused" instead of answering the first result.
+  std::string request_digest;
 };
 
 struct CommandOutcome {

@@ -28,6 +28,9 @@ struct ApiOptions {
   std::size_t max_page = 1'000;                        // limit= at most (events, streams, timelines)
   std::uint64_t ready_max_lag = 10'000;                // /readyz: projections within this many events
   int utc_offset_minutes = 480;                        // local days of KPI dates (+08:00)
+  // Occurred-At (admin: imports, loads) must lie within this window around now.
+  std::chrono::hours occurred_at_max_past{24 * 3653};  // 10 years
+  std::chrono::hours occurred_at_max_future{24};
   // GET /v1/stock/{sku}: reuse a rendered answer while the stock model has not
   // moved (false: render every time; `spine bench http` measures both).
   bool reuse_rendered_stock = true;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace spine::http {
@@ -13,5 +14,7 @@ namespace spine::http {
 std::optional<std::int64_t> parse_rfc3339(std::string_view text);
 // "2025-10-01" as local midnight at `utc_offset_minutes` -> UTC microseconds.
 std::optional<std::int64_t> parse_local_day(std::string_view text, int utc_offset_minutes);
+// UTC microseconds -> "2025-10-01T12:00:00Z" (whole seconds).
+std::string format_rfc3339(std::int64_t utc_us);
 
 }  // namespace spine::http
