@@ -3,6 +3,7 @@
 
 #include "decide_internal.h"
 #include "spine/domain/rules.h"
+#include "spine/domain/text.h"
 
 namespace spine::domain::detail {
 
@@ -199,10 +200,12 @@ Result<Decision> change_prices(const shop::ChangePricesT& c, const Context& ctx)
     if (Status s = check_amount(change->new_price, at + ".new_price", false); !s) return s.error();
     if (Status s = check_text(change->reason, at + ".reason", 1024, false); !s) return s.error();
     const bool below_cost = change->new_price < sku->cost;
-    if (below_cost && change->reason.empty()) {
-      return refuse("below_cost_needs_reason", at + ".reason",
-                    "the new price " + std::to_string(change->new_price) + " is below the cost " + std::to_string(sku->cost) +
-                        " of SKU '" + change->sku_id + "'; a reason is required");
+    if (below_cost && is_blank(change->reason)) {
+      Error refusal = refuse("below_cost_needs_reason", at + ".reason",
+                             "the new price " + std::to_string(change->new_price) + " of SKU '" + change->sku_id +
+                                 "' is below its cost; a reason is required");
+      refusal.figures = {{"new_price", change->new_price}, {"cost", sku->cost}};
+      return refusal;
     }
     new_prices[change->product_id][change->sku_id] = change->new_price;
     shop::PriceChangedT changed;

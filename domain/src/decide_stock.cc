@@ -181,6 +181,11 @@ void stock_streams(const shop::CommandBodyUnion& command, const LoadedStreams&, 
       break;
     }
     case CommandBody::ReceiveTransfer: out.push_back(stock_stream(command.AsReceiveTransfer()->sku_id)); break;
+    // Spend and traffic name a SKU that must exist (read, not written).
+    case CommandBody::RecordSpend:
+      if (!command.AsRecordSpend()->sku_id.empty()) out.push_back(stock_stream(command.AsRecordSpend()->sku_id));
+      break;
+    case CommandBody::RecordTraffic: out.push_back(stock_stream(command.AsRecordTraffic()->sku_id)); break;
     case CommandBody::SyncSupplierStock: {
       const auto& c = *command.AsSyncSupplierStock();
       out.push_back(stock_stream(c.sku_id));

@@ -3,22 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "spine/domain/text.h"
+
 namespace spine::domain {
 
-namespace {
-
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-bool ascii_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-std::string lower_ascii(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = ascii_lower(c);
-  return out;
-}
-
-}  // namespace
 
 bool is_valid_utf8(std::string_view text) {
   std::size_t i = 0;
@@ -64,20 +52,13 @@ Status check_text(std::string_view text, const std::string& field, std::size_t m
 }
 
 Status check_banned_words(std::string_view text, const std::string& field, const std::vector<std::string>& words) {
-  const std::string haystack = lower_ascii(text);
+  const std::vector<std::string> haystack = text_tokens(text);
   for (const std::string& word : words) {
-    const std::string needle = lower_ascii(word);
-    const bool word_start = ascii_alnum(needle.front());
-    const bool word_end = ascii_alnum(needle.back());
-    for (std::size_t at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) {
-      const bool starts_clean = !word_start || at == 0 || !ascii_alnum(haystack[at - 1]);
-      const std::size_t end = at + needle.size();
-      const bool ends_clean = !word_end || end == haystack.size() || !ascii_alnum(haystack[end]);
-      if (starts_clean && ends_clean) {
-        return Error{"banned_word", field,
-                     field + " contains the banned term '" + word +
-                         "' (medical claims and absolute or superlative terms are not allowed)"};
-      }
+    if (contains_tokens(haystack, text_tokens(word))) {
+      return Error{"banned_word", field,
+                   field + " contains the banned term '" + word +
+                       "' (medical claims and absolute or superlative terms are not allowed; compared after "
+                       "Unicode normalisation, so full-width forms and invisible characters do not hide it)"};
     }
   }
   return ok_status();
@@ -110,7 +91,7 @@ Status check_attribute_completeness(const CategoryConfig& category,
   std::vector<std::string> missing;
   for (const std::string& required : category.required_attributes) {
     const bool given = std::any_of(attributes.begin(), attributes.end(),
-                                   [&](const auto& a) { return a.first == required && !a.second.empty(); });
+                                   [&](const auto& a) { return a.first == required && !is_blank(a.second); });
     if (!given) missing.push_back(required);
   }
   const double ratio = static_cast<double>(missing.size()) / static_cast<double>(category.required_attributes.size());

@@ -10,8 +10,8 @@
 
 namespace spine::projections {
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Alert, kind, subject, detail, raised_at_us, cleared_at_us, raised_position,
-                                   cleared_position)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Alert, kind, subject, detail, price, cost, raised_at_us, cleared_at_us,
+                                   raised_position, cleared_position)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RoiFigures, sales, refunds, spend)
 
 namespace internal {
@@ -20,8 +20,10 @@ void append_json(JsonText& out, const Alert& alert) {
   out.begin_object();
   out.key("cleared_at_us"), out.value(alert.cleared_at_us);
   out.key("cleared_position"), out.value(alert.cleared_position);
+  out.key("cost"), out.value(alert.cost);
   out.key("detail"), out.value(std::string_view(alert.detail));
   out.key("kind"), out.value(std::string_view(alert.kind));
+  out.key("price"), out.value(alert.price);
   out.key("raised_at_us"), out.value(alert.raised_at_us);
   out.key("raised_position"), out.value(alert.raised_position);
   out.key("subject"), out.value(std::string_view(alert.subject));
@@ -68,11 +70,19 @@ bool AlertProjection::active(std::string_view kind, std::string_view subject) {
 }
 
 void AlertProjection::raise(std::string_view kind, std::string_view subject, std::int64_t at_us,
-                            std::uint64_t position, std::string detail) {
+                            std::uint64_t position, std::string detail, std::int64_t price, std::int64_t cost) {
   const std::string& id = alert_id(kind, subject);
   if (active_->contains(id)) return;
   std::string key = id + "/" + internal::position_key(position);
-  alerts_->write(key) = Alert{std::string(kind), std::string(subject), std::move(detail), at_us, 0, position, 0};
+  Alert& alert = alerts_->write(key);
+  alert = Alert{};
+  alert.kind = kind;
+  alert.subject = subject;
+  alert.detail = std::move(detail);
+  alert.price = price;
+  alert.cost = cost;
+  alert.raised_at_us = at_us;
+  alert.raised_position = position;
   active_->write(id) = std::move(key);
 }
 
@@ -168,8 +178,9 @@ Status AlertProjection::apply(const EventContext& context) {
     case shop::EventBody::PriceChanged: {
       const auto& e = *event.AsPriceChanged();
       if (e.below_cost) {
-        raise("price_below_cost", e.sku_id, at, position,
-              "price " + std::to_string(e.new_price) + " below cost (" + e.reason + ")");
+        const internal::SkuLevels* levels = book_->find(e.sku_id);
+        raise("price_below_cost", e.sku_id, at, position, "price changed below cost (" + e.reason + ")", e.new_price,
+              levels == nullptr ? 0 : levels->stock.cost_price);
       } else {
         clear("price_below_cost", e.sku_id, at, position);
       }
@@ -312,6 +323,10 @@ nlohmann::json AlertProjection::list(bool active_only, std::string_view kind) co
                           {"raised_at", internal::format_time(alert->raised_at_us)},
                           {"raised_position", alert->raised_position},
                           {"active", alert->cleared_position == 0}};
+    if (alert->kind == "price_below_cost") {
+      row["price"] = alert->price;
+      row["cost"] = alert->cost;  // masked for roles that may not see costs
+    }
     row["cleared_at"] = alert->cleared_position == 0 ? nlohmann::json(nullptr) : nlohmann::json(internal::format_time(alert->cleared_at_us));
     row["cleared_position"] = alert->cleared_position == 0 ? nlohmann::json(nullptr) : nlohmann::json(alert->cleared_position);
     out.push_back(std::move(row));

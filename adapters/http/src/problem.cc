@@ -21,6 +21,11 @@ HttpResponse problem(int status, const Error& error) {
     }
     body["details"] = std::move(details);
   }
+  if (!error.figures.empty()) {
+    nlohmann::json figures = nlohmann::json::object();
+    for (const ErrorFigure& f : error.figures) figures[f.name] = f.value;
+    body["figures"] = std::move(figures);
+  }
   HttpResponse response;
   response.status = status;
   response.content_type = "application/problem+json";

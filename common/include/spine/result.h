@@ -20,6 +20,14 @@ struct ErrorDetail {
   std::int64_t available = 0;
 };
 
+// A named amount behind a refusal (e.g. "cost": 20000). Figures, not the
+// message, carry what only some readers may see: the HTTP API masks them by
+// name, as it masks answers, so a message never quotes a cost.
+struct ErrorFigure {
+  std::string name;
+  std::int64_t value = 0;
+};
+
 // A refusal or failure. `code` is stable and machine-readable (snake_case,
 // documented in docs/); `field` names the offending input when there is one;
 // `message` explains the rule for a person.
@@ -28,6 +36,7 @@ struct Error {
   std::string field;
   std::string message;
   std::vector<ErrorDetail> details = {};  // empty unless the refusal lists items
+  std::vector<ErrorFigure> figures = {};  // empty unless the refusal names amounts
 
   std::string to_string() const {
     std::string text = code;

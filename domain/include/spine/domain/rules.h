@@ -20,15 +20,18 @@ std::size_t utf8_length(std::string_view text);  // code points; text must be va
 // Valid UTF-8, at most `max_bytes`; "required" when empty and `required`.
 Status check_text(std::string_view text, const std::string& field, std::size_t max_bytes, bool required);
 
-// "banned_word": `text` contains one of `words` (Latin letters compared
-// case-insensitively and as whole words; other scripts as substrings).
+// "banned_word": `text` contains one of `words`, compared as tokens after
+// normalisation (text.h): whole words, case and width folded, invisible
+// characters dropped, spacing ignored ("No. 1" is "no.1"); Chinese and other
+// scripts without spaces character by character, i.e. as substrings.
 Status check_banned_words(std::string_view text, const std::string& field, const std::vector<std::string>& words);
 
 // "category_unknown", "category_not_leaf" or "category_level" (leaf must be level 2 or 3).
 Result<const CategoryConfig*> check_category(std::string_view path, const Config& config);
 
 // "attributes_incomplete": more than `max_missing_ratio` of the category's
-// required attributes are missing or empty; the message lists them.
+// required attributes are missing or blank (text.h: only whitespace or
+// invisible characters); the message lists them.
 Status check_attribute_completeness(const CategoryConfig& category,
                                     const std::vector<std::pair<std::string, std::string>>& attributes,
                                     double max_missing_ratio);

@@ -25,7 +25,8 @@ template <typename Row> class TrackedTable;
 }
 
 struct Alert {
-  std::string kind, subject, detail;
+  std::string kind, subject, detail;  // detail: no masked figure (costs go in `cost`)
+  std::int64_t price = 0, cost = 0;   // price_below_cost: the new price and the SKU's cost (masked by role)
   std::int64_t raised_at_us = 0, cleared_at_us = 0;     // cleared 0: active
   std::uint64_t raised_position = 0, cleared_position = 0;
 };
@@ -37,7 +38,7 @@ class AlertProjection final : public Projection {
   AlertProjection(const domain::Config& config, const ReadModelOptions& options);
   ~AlertProjection() override;
   std::string_view name() const override { return "alerts"; }
-  std::uint32_t version() const override { return 1; }
+  std::uint32_t version() const override { return 2; }  // 2: price and cost figures
   Status apply(const EventContext& context) override;
   void take_changed_rows(RowSink& sink) override;
   void write_all_rows(RowSink& sink) const override;
@@ -54,7 +55,7 @@ class AlertProjection final : public Projection {
   const std::string& alert_id(std::string_view kind, std::string_view subject);
   bool active(std::string_view kind, std::string_view subject);
   void raise(std::string_view kind, std::string_view subject, std::int64_t at_us, std::uint64_t position,
-             std::string detail);
+             std::string detail, std::int64_t price = 0, std::int64_t cost = 0);
   void clear(std::string_view kind, std::string_view subject, std::int64_t at_us, std::uint64_t position);
   void arm(std::string_view kind, std::string_view subject, std::int64_t deadline_us);
   void disarm(std::string_view kind, std::string_view subject);
