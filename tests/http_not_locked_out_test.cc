@@ -100,6 +100,9 @@ TEST_F(HttpApiRestarts, ValidTokensAreAcceptedFromTheVeryFirstRequest) {
 }
 
 TEST_F(HttpApi, BodiesBuiltToBlowUpTheParserStayWithinTheStatedMemory) {
+#ifdef SPINE_SANITIZED
+  GTEST_SKIP() << "ASan's quarantine holds freed memory; the release build measures this";
+#endif
   // 1 MiB of the cheapest values to write and the dearest to hold.
   std::vector<std::string> bodies;
   std::string zeros = "[";

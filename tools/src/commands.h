@@ -76,7 +76,11 @@ struct ServeArgs {
   int http_read_timeout_ms = 10'000;
   int http_idle_timeout_ms = 60'000;
   int http_max_connections = 4096;
+  int http_max_connections_per_client = 128;
+  int http_unauthenticated_idle_timeout_ms = 5'000;
   std::size_t http_max_body_bytes = 1 << 20;
+  int occurred_at_max_past_days = 3653;   // Occurred-At window around now (admin)
+  int occurred_at_max_future_hours = 24;
   int http_workers = 64;
 };
 int run_serve(const ServeArgs& args);

@@ -73,6 +73,18 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::Range(10, 3'600'000));
   serve_cmd->add_option("--http-max-connections", serve.http_max_connections, "Open connections at most")
       ->capture_default_str()->check(CLI::Range(1, 1'000'000));
+  serve_cmd->add_option("--http-max-connections-per-client", serve.http_max_connections_per_client,
+                        "Open connections from one client address at most (its oldest idle one is closed for a new one)")
+      ->capture_default_str()->check(CLI::Range(1, 1'000'000));
+  serve_cmd->add_option("--http-unauthenticated-idle-timeout-ms", serve.http_unauthenticated_idle_timeout_ms,
+                        "Keep-alive idle time of a connection no request on which was authenticated")
+      ->capture_default_str()->check(CLI::Range(10, 3'600'000));
+  serve_cmd->add_option("--occurred-at-max-past-days", serve.occurred_at_max_past_days,
+                        "How far back an admin's Occurred-At may lie")
+      ->capture_default_str()->check(CLI::Range(1, 36'500));
+  serve_cmd->add_option("--occurred-at-max-future-hours", serve.occurred_at_max_future_hours,
+                        "How far ahead an admin's Occurred-At may lie")
+      ->capture_default_str()->check(CLI::Range(0, 8'760));
   serve_cmd->add_option("--http-max-body-bytes", serve.http_max_body_bytes, "Request body size at most")
       ->capture_default_str()->check(CLI::Range(1024, 64 << 20));
   serve_cmd->add_option("--http-workers", serve.http_workers, "Threads for commands and waiting queries")

@@ -51,6 +51,8 @@ Result<http::HttpServerOptions> http_options(const ServeArgs& args) {
   options.read_timeout = std::chrono::milliseconds(args.http_read_timeout_ms);
   options.idle_timeout = std::chrono::milliseconds(args.http_idle_timeout_ms);
   options.max_connections = static_cast<std::size_t>(args.http_max_connections);
+  options.max_connections_per_client = static_cast<std::size_t>(args.http_max_connections_per_client);
+  options.unauthenticated_idle_timeout = std::chrono::milliseconds(args.http_unauthenticated_idle_timeout_ms);
   options.max_body_bytes = args.http_max_body_bytes;
   options.worker_threads = args.http_workers;
   return options;
@@ -168,6 +170,8 @@ int run_serve(const ServeArgs& args) {
   http::TokenStore tokens(token_file_of(args.data_dir, args.token_file));
   http::ApiOptions api_options;
   api_options.extra_metrics = refresh_metrics;
+  api_options.occurred_at_max_past = std::chrono::hours(24 * args.occurred_at_max_past_days);
+  api_options.occurred_at_max_future = std::chrono::hours(args.occurred_at_max_future_hours);
   http::Api api(log, handler, **runner, tokens, api_options);
   if (args.http != "off") {
     auto options = http_options(args);
