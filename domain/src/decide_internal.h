@@ -31,6 +31,9 @@ struct Context {
   std::int64_t now_us;
 };
 
+// A valid id of a listed SKU (its stock stream must be loaded); field "sku_id".
+Status check_listed_sku(const std::string& sku_id, const Context& ctx);
+
 // Streams each command family reads (see decide.h, streams_to_read).
 void catalog_streams(const shop::CommandBodyUnion& command, const LoadedStreams& loaded, std::vector<std::string>& out);
 void stock_streams(const shop::CommandBodyUnion& command, const LoadedStreams& loaded, std::vector<std::string>& out);

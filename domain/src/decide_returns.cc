@@ -231,16 +231,10 @@ bool valid_day(const std::string& day) {
   return !(month == 2 && d == 29 && !leap);
 }
 
-Status check_known_sku(const std::string& sku_id, const Context& ctx) {
-  if (!ctx.loaded.stock(sku_id).exists) return refuse("unknown_sku", "sku_id", "SKU '" + sku_id + "' has not been listed");
-  return ok_status();
-}
-
 Result<Decision> record_spend(const shop::RecordSpendT& c, const Context& ctx) {
   if (c.channel < shop::Channel::MIN || c.channel > shop::Channel::MAX) return refuse("invalid_channel", "channel", "unknown sales channel");
   if (!c.sku_id.empty()) {
-    if (Status s = check_id(c.sku_id, "sku_id"); !s) return s.error();
-    if (Status s = check_known_sku(c.sku_id, ctx); !s) return s.error();
+    if (Status s = check_listed_sku(c.sku_id, ctx); !s) return s.error();
   }
   if (!valid_day(c.day)) return refuse("invalid_day", "day", "day must be a calendar date YYYY-MM-DD");
   if (c.kind < shop::SpendKind::MIN || c.kind > shop::SpendKind::MAX) return refuse("invalid_kind", "kind", "kind must be Ads, Promotion or LivestreamFee");
@@ -258,8 +252,7 @@ Result<Decision> record_spend(const shop::RecordSpendT& c, const Context& ctx) {
 
 Result<Decision> record_traffic(const shop::RecordTrafficT& c, const Context& ctx) {
   if (c.channel < shop::Channel::MIN || c.channel > shop::Channel::MAX) return refuse("invalid_channel", "channel", "unknown sales channel");
-  if (Status s = check_id(c.sku_id, "sku_id"); !s) return s.error();
-  if (Status s = check_known_sku(c.sku_id, ctx); !s) return s.error();
+  if (Status s = check_listed_sku(c.sku_id, ctx); !s) return s.error();
   if (c.period_start <= 0 || c.period_end <= c.period_start) {
     return refuse("invalid_period", "period_end", "the period needs 0 < period_start < period_end (UTC microseconds)");
   }

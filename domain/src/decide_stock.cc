@@ -4,13 +4,13 @@
 
 namespace spine::domain::detail {
 
-namespace {
-
 Status check_listed_sku(const std::string& sku_id, const Context& ctx) {
   if (Status s = check_id(sku_id, "sku_id"); !s) return s;
   if (!ctx.loaded.stock(sku_id).exists) return refuse("unknown_sku", "sku_id", "SKU '" + sku_id + "' has not been listed");
   return ok_status();
 }
+
+namespace {
 
 Result<const WarehouseState*> registered_warehouse(const std::string& id, const std::string& field, const Context& ctx) {
   if (Status s = check_id(id, field); !s) return s.error();

@@ -132,7 +132,10 @@ HttpResponse Api::Impl::handle(const HttpRequest& request) {
 
 // A refusal is rendered per role like every answer: its figures lose the masked names.
 void Api::Impl::mask_problem(HttpResponse& response) {
-  if (response.content_type != "application/problem+json") return;
+  // Only a refusal that names figures has anything to mask: the others are not parsed again.
+  if (response.content_type != "application/problem+json" || response.body.find("\"figures\"") == std::string::npos) {
+    return;
+  }
   Json body = Json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded() || !body.contains("figures")) return;
   mask_costs(body);
