@@ -20,6 +20,7 @@ TEST(DiskFull, RefusesAppendsStaysReadableAndRecovers) {
   auto faulty = std::make_shared<testing::FaultyFileSystem>();
   Options options;
   options.env = std::shared_ptr<rocksdb::Env>(rocksdb::NewCompositeEnv(faulty).release());
+  options.no_space_retry_interval = std::chrono::milliseconds(0);  // the first append after space returns resumes
   {
     auto log = open_store(dir.str(), options);
     for (int i = 0; i < 5; ++i) ASSERT_TRUE(log->append(request("before-" + std::to_string(i), "s")));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "keys.h"
+#include "spine/eventstore/rocksdb_logger.h"
 
 namespace spine::store {
 
@@ -184,6 +185,7 @@ Result<VerifyReport> verify_store(const std::string& dir, const std::function<vo
   }
   rocksdb::Options db_options;
   db_options.create_if_missing = false;
+  db_options.info_log = make_rocksdb_logger("verify", RocksLogLevel::error);
   // A store killed while it was being created has its families in creation
   // order up to the kill: nothing can have been appended (appends start after
   // the open that creates them all returns), so its log is empty and intact.

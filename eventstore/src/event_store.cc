@@ -26,6 +26,7 @@
 #include "keys.h"
 #include "record_codec.h"
 #include "spine/eventstore/chain_verifier.h"
+#include "spine/eventstore/rocksdb_logger.h"
 #include "spine/eventstore/subscription.h"
 
 namespace spine::store {
@@ -194,6 +195,8 @@ class EventStore::Impl {
                                         const std::unordered_map<std::string, std::uint64_t>& overlay);
   Status recover_head();
   Status resume_after_write_error();
+  Status resume_when_due();
+  Status probe_free_space() const;
   Status open_db(bool read_only);
   void close_db();
   Result<std::uint64_t> stream_head_locked(std::string_view stream_id) const;
@@ -235,6 +238,8 @@ class EventStore::Impl {
   static constexpr std::size_t kRecordOverheadEstimate = 256;
   std::unordered_map<std::string, std::uint64_t> version_cache_;
   bool needs_resume_ = false;
+  std::chrono::steady_clock::time_point next_resume_at_{};  // while the disk is full
+  std::optional<Error> no_space_;                            // the last failed resume's error, until then
   std::mt19937_64 rng_{std::random_device{}()};
   flatbuffers::FlatBufferBuilder builder_{1024};
 
@@ -305,6 +310,7 @@ Status EventStore::Impl::open_db(bool read_only) {
   db_options.max_background_jobs = 2;
   db_options.bytes_per_sync = 1 << 20;
   db_options.listeners.push_back(std::make_shared<ManualRecovery>());
+  db_options.info_log = make_rocksdb_logger("log", options_.rocksdb_log_level);
   if (options_.env) db_options.env = options_.env.get();
 
   rocksdb::BlockBasedTableOptions point_lookup_table;
@@ -589,8 +595,8 @@ Result<std::uint64_t> EventStore::Impl::stream_head_locked(std::string_view stre
 }
 
 // After a failed write RocksDB refuses writes until resumed. Resume() covers
-// the common case; when it fails (the disk was still full when it last tried),
-// the DB is closed and reopened, which replays the WAL to the last whole
+// the common case; when it fails and the disk takes writes again, the DB is
+// closed and reopened, which replays the WAL to the last whole
 // write. If the read-write open fails, a read-only open keeps reads working.
 Status EventStore::Impl::resume_after_write_error() {
   {
@@ -600,6 +606,10 @@ Status EventStore::Impl::resume_after_write_error() {
       return ok_status();
     }
   }
+  // Resume() cannot recover from a failed WAL write, full disk or not, so its
+  // status says nothing about space: a probe does. While the disk is full a
+  // reopen would only fail its own writes.
+  if (Status space = probe_free_space(); !space) return space;
   std::unique_lock lock(db_mutex_);
   close_db();
   if (auto reopened = open_db(false); !reopened) {
@@ -617,13 +627,43 @@ Status EventStore::Impl::resume_after_write_error() {
   return ok_status();
 }
 
+// Whether the store's disk takes a write now: a small file written, synced
+// and removed through the store's Env (so injected faults apply to it too).
+Status EventStore::Impl::probe_free_space() const {
+  constexpr std::size_t kProbeBytes = 1 << 20;
+  rocksdb::Env* env = options_.env ? options_.env.get() : rocksdb::Env::Default();
+  const std::string path = dir_ + "/SPINE-SPACE-PROBE";
+  std::unique_ptr<rocksdb::WritableFile> file;
+  rocksdb::Status status = env->NewWritableFile(path, &file, rocksdb::EnvOptions());
+  if (status.ok()) status = file->Append(std::string(kProbeBytes, '\0'));
+  if (status.ok()) status = file->Sync();
+  if (file) (void)file->Close();
+  (void)env->DeleteFile(path);  // absent when it could not be made
+  return status.ok() ? ok_status() : Status(from_rocks(status, "probing the disk for free space"));
+}
+
+// A full disk is retried at most every no_space_retry_interval; in between,
+// appends are refused with the last attempt's error without touching RocksDB.
+Status EventStore::Impl::resume_when_due() {
+  const auto now = std::chrono::steady_clock::now();
+  if (no_space_ && now < next_resume_at_) return *no_space_;
+  Status resumed = resume_after_write_error();
+  if (!resumed && resumed.error().code == "no_space") {
+    no_space_ = resumed.error();
+    next_resume_at_ = now + options_.no_space_retry_interval;
+  } else {
+    no_space_.reset();
+  }
+  return resumed;
+}
+
 // Decides every request of the group against the committed state plus the
 // group's earlier requests, writes one batch with one sync, then answers.
 void EventStore::Impl::commit_group(std::vector<std::unique_ptr<Pending>>& group) {
   const auto build_start = std::chrono::steady_clock::now();
   std::vector<Outcome> outcomes(group.size());
   if (needs_resume_) {
-    if (auto resumed = resume_after_write_error(); !resumed) {
+    if (auto resumed = resume_when_due(); !resumed) {
       for (auto& pending : group) pending->complete(resumed.error());
       return;
     }

@@ -704,6 +704,7 @@ class ProjectionRunner::Impl {
     slot.sample_time = now;
   }
 
+  static constexpr std::chrono::milliseconds kStopCheck{50};  // how soon a waiting runner sees stop()
   void run() {
     while (!stopping_.load()) {
       auto stepped = step(options_.live_wait);
@@ -711,7 +712,10 @@ class ProjectionRunner::Impl {
         std::unique_lock state(state_mutex_);
         last_error_ = stepped.error().to_string();
         state.unlock();
-        std::this_thread::sleep_for(options_.live_wait);
+        for (auto waited = std::chrono::milliseconds(0); waited < options_.retry_wait && !stopping_.load();
+             waited += kStopCheck) {
+          std::this_thread::sleep_for(kStopCheck);
+        }
       }
     }
   }
@@ -758,6 +762,7 @@ Result<std::unique_ptr<ProjectionRunner>> ProjectionRunner::open(store::EventSto
   db_options.create_missing_column_families = true;
   if (options.env) db_options.env = options.env.get();
   db_options.listeners.push_back(std::make_shared<ManualRecovery>());
+  db_options.info_log = store::make_rocksdb_logger("projections", options.rocksdb_log_level);
   // The "deltas" family takes the vector memtable (no skiplist): its inserts
   // are appends, sorted once when the memtable is flushed. It holds the
   // in-memory projections' interval deltas, which are only read at open and

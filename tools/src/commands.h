@@ -82,6 +82,7 @@ struct ServeArgs {
   int occurred_at_max_past_days = 3653;   // Occurred-At window around now (admin)
   int occurred_at_max_future_hours = 24;
   int http_workers = 64;
+  std::string rocksdb_log_level = "warn";  // debug, info, warn or error: RocksDB's messages on stderr
 };
 int run_serve(const ServeArgs& args);
 

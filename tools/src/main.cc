@@ -89,6 +89,9 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::Range(1024, 64 << 20));
   serve_cmd->add_option("--http-workers", serve.http_workers, "Threads for commands and waiting queries")
       ->capture_default_str()->check(CLI::Range(1, 1024));
+  serve_cmd->add_option("--rocksdb-log-level", serve.rocksdb_log_level,
+                        "RocksDB's own messages on stderr from this level (it keeps no LOG file)")
+      ->capture_default_str()->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   serve_cmd->add_option("--metrics-file", serve.metrics_file,
                         "Write Prometheus metrics (relay lag, log head, commands) to this file");
 

@@ -88,7 +88,11 @@ int run_serve(const ServeArgs& args) {
     fmt::print(stderr, "error: {}\n", config.error().to_string());
     return kExitUsage;
   }
-  auto opened = store::EventStore::open(args.data_dir);
+  const store::RocksLogLevel rocksdb_log_level =
+      store::parse_rocks_log_level(args.rocksdb_log_level).value_or(store::RocksLogLevel::warn);
+  store::Options store_options;
+  store_options.rocksdb_log_level = rocksdb_log_level;
+  auto opened = store::EventStore::open(args.data_dir, store_options);
   if (!opened) {
     fmt::print(stderr, "error: cannot open the store in {}: {}\n", args.data_dir, opened.error().to_string());
     return kExitIoError;
@@ -150,7 +154,10 @@ int run_serve(const ServeArgs& args) {
   }
   // Read models: caught up from their checkpoints, then following the log.
   const std::string projections_dir = args.projections_dir.empty() ? args.data_dir + "/projections" : args.projections_dir;
-  auto runner = projections::ProjectionRunner::open(log, projections_dir, projections::make_read_models(*config));
+  projections::RunnerOptions runner_options;
+  runner_options.rocksdb_log_level = rocksdb_log_level;
+  auto runner =
+      projections::ProjectionRunner::open(log, projections_dir, projections::make_read_models(*config), runner_options);
   if (!runner) {
     fmt::print(stderr, "error: cannot open the projections in {}: {}\n", projections_dir, runner.error().to_string());
     return kExitIoError;

@@ -111,6 +111,7 @@ void write_checkpoint(const std::string& path, std::uint64_t position) {
   {
     std::ofstream out(temporary, std::ios::trunc);
     out << position << "\n";
+    out.close();  // a full disk shows here: a short file must not replace the checkpoint
     if (!out) return;
   }
   std::error_code ignored;

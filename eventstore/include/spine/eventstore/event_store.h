@@ -19,6 +19,7 @@
 
 #include "spine/eventstore/limits.h"
 #include "spine/eventstore/record.h"
+#include "spine/eventstore/rocksdb_logger.h"
 #include "spine/result.h"
 
 namespace rocksdb { class Env; }
@@ -100,6 +101,11 @@ struct Options {
   bool sync = true;                      // false only for tests that measure without fsync
   bool verify_chain_on_open = false;     // walk the whole chain when opening
   std::shared_ptr<rocksdb::Env> env;     // null: the default Env (tests inject faults)
+  RocksLogLevel rocksdb_log_level = RocksLogLevel::warn;  // RocksDB's messages on stderr from this level
+  // After a write failed for a full disk, appends are refused "no_space" at
+  // once and the store tries to resume at most this often (each try attempts
+  // a flush, which costs disk writes and a RocksDB warning).
+  std::chrono::milliseconds no_space_retry_interval{1000};
 };
 
 class EventStore {

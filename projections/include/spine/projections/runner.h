@@ -41,7 +41,11 @@ struct RunnerOptions {
   // the records a crash makes it replay.
   std::size_t catch_up_write_every = 100'000;
   std::chrono::milliseconds live_wait{100};  // how long a caught-up runner waits for commits
+  // After a failed cycle (a full disk, say) the background runner waits this
+  // long before it resumes its database and tries again.
+  std::chrono::milliseconds retry_wait{1000};
   std::shared_ptr<rocksdb::Env> env;         // null: the default Env (tests inject faults)
+  store::RocksLogLevel rocksdb_log_level = store::RocksLogLevel::warn;  // RocksDB's messages on stderr from this level
 };
 
 struct ProjectionStatus {
