@@ -11,10 +11,8 @@
 
 #include <atomic>
 #include <filesystem>
-#include <mutex>
-#include <thread>
 
-#include "support/http_api_fixture.h"
+#include "support/command_clients.h"
 
 namespace spine::testing {
 namespace {
@@ -53,57 +51,6 @@ class SmallDisk {
   std::string path_;
   bool mounted_ = false;
 };
-
-struct Command {
-  std::string path, body, key;
-};
-
-struct Acknowledged {
-  Command command;
-  std::string answer;  // the 201 body
-};
-
-// What the clients saw, answer by answer.
-struct Tally {
-  std::mutex mutex;
-  std::vector<Acknowledged> acknowledged;
-  int no_space = 0;
-  std::vector<std::string> unexpected;  // any other answer: status and body
-};
-
-Command command_for(int client, int sequence) {
-  const std::string key = "df-" + std::to_string(client) + "-" + std::to_string(sequence);
-  if (sequence % 2 == 0) {
-    const Json body = {{"sku_id", kSku}, {"warehouse_id", "wh-shanghai"}, {"quantity", 1}, {"unit_cost", 9000},
-                       {"purchase_ref", "po-" + key}};
-    return {"/v1/commands/receive-stock", body.dump(), key};
-  }
-  return {"/v1/commands/place-order", order_body("o-" + key, kSku, 1), key};
-}
-
-// Each client sends commands, one at a time with its own key, until `done`.
-void run_clients(std::uint16_t port, const std::string& token, int first_sequence, Tally& tally,
-                 const std::function<bool()>& done) {
-  std::vector<std::thread> clients;
-  for (int c = 0; c < kClients; ++c) {
-    clients.emplace_back([&, c] {
-      HttpClient client(port, token);
-      for (int sequence = first_sequence; !done(); ++sequence) {
-        const Command command = command_for(c, sequence);
-        HttpAnswer answer = client.post(command.path, command.body, {{"Idempotency-Key", command.key}});
-        std::lock_guard lock(tally.mutex);
-        if (answer.status == 201) {
-          tally.acknowledged.push_back({command, answer.body});
-        } else if (answer.status == 503 && answer.json().value("code", "") == "no_space") {
-          ++tally.no_space;
-        } else {
-          tally.unexpected.push_back(std::to_string(answer.status) + " " + answer.body);
-        }
-      }
-    });
-  }
-  for (std::thread& client : clients) client.join();
-}
 
 class DiskFullServe : public ::testing::TestWithParam<bool> {
  protected:
@@ -144,13 +91,14 @@ void DiskFullServe::run_scenario() {
     }
   });
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  run_clients(serve.port, admin, 0, full, [&] {
+  run_clients(serve.port, admin, "full", kClients, full, [&] {
     std::lock_guard lock(full.mutex);
-    return full.no_space >= 50 || full.unexpected.size() >= 20 || std::chrono::steady_clock::now() > deadline;
+    return full.no_space >= 50 || full.unexpected.size() >= 20 || full.lost > 0 || std::chrono::steady_clock::now() > deadline;
   });
   loading = false;
   reader.join();
   EXPECT_GE(full.no_space, 50) << "the disk never filled";
+  EXPECT_EQ(full.lost, 0);
   EXPECT_TRUE(full.unexpected.empty()) << full.unexpected.size() << " answers, first: " << full.unexpected.front();
   EXPECT_TRUE(failed_reads.empty()) << failed_reads.size() << " reads failed, first: " << failed_reads.front();
   EXPECT_GT(reads.load(), 0);
@@ -160,41 +108,21 @@ void DiskFullServe::run_scenario() {
   disk.release();
   Tally recovered;
   const auto recovery_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  run_clients(serve.port, admin, 1'000'000, recovered, [&] {
+  run_clients(serve.port, admin, "recovered", kClients, recovered, [&] {
     std::lock_guard lock(recovered.mutex);
     return recovered.acknowledged.size() >= 200 || recovered.unexpected.size() >= 20 ||
            std::chrono::steady_clock::now() > recovery_deadline;
   });
   ASSERT_GE(recovered.acknowledged.size(), 200u) << recovered.no_space << " still no_space";
+  EXPECT_EQ(recovered.lost, 0);
   EXPECT_TRUE(recovered.unexpected.empty()) << recovered.unexpected.front();
 
   // Nothing acknowledged is lost: each key answers its first result again, and
   // the read models reach the head.
-  HttpClient check(serve.port, admin);
   std::vector<Acknowledged> all = full.acknowledged;
   all.insert(all.end(), recovered.acknowledged.begin(), recovered.acknowledged.end());
-  for (const Acknowledged& first : all) {
-    HttpAnswer again = check.post(first.command.path, first.command.body, {{"Idempotency-Key", first.command.key}});
-    ASSERT_EQ(again.status, 201) << first.command.key << ": " << again.body;
-    EXPECT_EQ(again.headers["idempotent-replayed"], "true") << first.command.key;
-    EXPECT_EQ(again.body, first.answer) << first.command.key;
-  }
-  HttpClient reader_after(serve.port, auditor);
-  const std::uint64_t head = reader_after.get("/v1/events?limit=1").json().value("position", 0ull);
-  HttpAnswer stock = reader_after.get("/v1/stock?min_position=" + std::to_string(head));
-  ASSERT_EQ(stock.status, 200) << stock.body;
-  EXPECT_EQ(reader_after.get("/readyz").status, 200);
-  EXPECT_EQ(serve.stop(), 0);
-
-  // The log's chain is whole, and the live read model is what a replay of the log computes.
-  int verified = -1;
-  run_spine("verify --data " + data, &verified);
-  EXPECT_EQ(verified, 0);
-  const std::string replayed = run_spine("replay --data " + data + " --projection stock");
-  const Json replay = Json::parse(replayed, nullptr, false);
-  ASSERT_FALSE(replay.is_discarded()) << replayed;
-  EXPECT_EQ(replay["head_position"], head);
-  EXPECT_EQ(replay["models"]["stock"], stock.json()["data"]);
+  expect_each_replayed(serve.port, admin, all);
+  expect_stock_equals_replay_after_stop(serve, data, auditor);
 }
 
 TEST_P(DiskFullServe, AppendsAnswerNoSpaceReadsGoOnAndNothingAcknowledgedIsLost) { run_scenario(); }

@@ -101,6 +101,7 @@ class ServeEndToEnd : public ::testing::Test {
     const std::string& text = serve.stdout_text;
     const auto at = text.find("embedded cluster (3 brokers, in memory) at ");
     ASSERT_NE(at, std::string::npos) << text;
+    EXPECT_NE(text.find("keeps only the newest ~5 MB of each partition"), std::string::npos) << text;
     bootstrap = text.substr(at + 43, text.find('\n', at) - at - 43);
     head = serve.head;
     ASSERT_GT(head, 100u);
@@ -226,6 +227,23 @@ TEST(ServeWithExternalKafka, PublishesOnceAcrossRestartsAndKeepsACheckpoint) {
   ASSERT_TRUE(log.ok());
   EXPECT_EQ((*log)->head().position, head);
   expect_exactly_once_in_order(consume_all(cluster.bootstrap(), naming.all(), head), **log);
+}
+
+// The mock cluster has no Admin API (it never answers CreateTopics): when the
+// topics exist the relay does not ask, so it starts without a 10 s wait.
+TEST(ServeWithExternalKafka, TopicsThatExistAreNotCreatedAgain) {
+  TempDir dir;
+  auto started = kafka::EmbeddedCluster::start(3);
+  ASSERT_TRUE(started.ok());
+  auto& cluster = **started;
+  ASSERT_TRUE(cluster.create_topics(kafka::TopicNaming{}.all(), 3, 3).ok());
+  ServeProcess serve;
+  start_serve({"--data", dir.str("data"), "--kafka", cluster.bootstrap(), "--status-interval-ms", "100"},
+              dir.str("serve.out"), dir.str("serve.err"), serve);
+  ASSERT_FALSE(HasFatalFailure());
+  const int status = stop_serve(serve);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(slurp(serve.err).find("creating topics"), std::string::npos) << slurp(serve.err);
 }
 
 // kill -9 of the relay process, several times, mid-stream.

@@ -201,6 +201,47 @@ TEST_F(RelayTest, ACheckpointLetsARestartBeginAfterIt) {
   expect_exactly_once_in_order(read_back(), *log);
 }
 
+// What `spine serve` says of its embedded cluster: librdkafka's mock keeps
+// about 5 MB per partition and drops the oldest messages beyond it.
+TEST(EmbeddedCluster, KeepsAboutTheNewestFiveMegabytesOfAPartition) {
+  auto started = kafka::EmbeddedCluster::start(1);
+  ASSERT_TRUE(started.ok()) << started.error().to_string();
+  auto& cluster = **started;
+  ASSERT_TRUE(cluster.create_topics({"retention"}, 1, 1).ok());
+  char error[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", cluster.bootstrap().c_str(), error, sizeof error);
+  rd_kafka_conf_set(conf, "linger.ms", "5", error, sizeof error);
+  rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
+  ASSERT_NE(producer, nullptr) << error;
+  const std::string value(1024, 'v');
+  auto produce = [&](int count) {
+    for (int i = 0; i < count; ++i) {
+      while (rd_kafka_producev(producer, RD_KAFKA_V_TOPIC("retention"), RD_KAFKA_V_PARTITION(0),
+                               RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        rd_kafka_poll(producer, 10);
+      }
+    }
+    ASSERT_EQ(rd_kafka_flush(producer, 30'000), RD_KAFKA_RESP_ERR_NO_ERROR);
+  };
+  auto watermarks = [&] {
+    std::int64_t low = -1, high = -1;
+    EXPECT_EQ(rd_kafka_query_watermark_offsets(producer, "retention", 0, &low, &high, 5'000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    return std::pair{low, high};
+  };
+  produce(3 * 1024);  // 3 MiB of values
+  EXPECT_EQ(watermarks().first, 0) << "3 MiB are all kept";
+  produce(9 * 1024);  // 12 MiB in all
+  const auto [low, high] = watermarks();
+  EXPECT_EQ(high, 12 * 1024);
+  EXPECT_GT(low, 0) << "the oldest messages are dropped";
+  const std::int64_t kept_kib = high - low;  // one KiB value per message, plus its framing
+  EXPECT_GE(kept_kib, 3 * 1024);
+  EXPECT_LE(kept_kib, 5 * 1024);
+  rd_kafka_destroy(producer);
+}
+
 TEST(TopicRouting, EventsGoToTheirFamilysTopicAndStreamsKeepOnePartition) {
   EXPECT_EQ(kafka::family_of("OrderPlaced", "order-1"), kafka::Family::kOrders);
   EXPECT_EQ(kafka::family_of("ReturnRequested", "order-1"), kafka::Family::kReturns);

@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <future>
 #include <mutex>
 #include <random>
@@ -334,6 +335,9 @@ Status EventStore::Impl::open_db(bool read_only) {
       {keys::kCommandsFamily, point_lookup_family},
       {keys::kMetaFamily, rocksdb::ColumnFamilyOptions()},
   };
+  // Made first: RocksDB logs an error for a folder it has to create.
+  std::error_code ignored;
+  if (!read_only) std::filesystem::create_directories(dir_, ignored);
   rocksdb::DB* raw = nullptr;
   rocksdb::Status status =
       read_only ? rocksdb::DB::OpenForReadOnly(db_options, dir_, families, &handles_, &raw)

@@ -48,6 +48,7 @@ class StderrLogger final : public rocksdb::Logger {
     std::size_t length = std::min(static_cast<std::size_t>(used), sizeof line - 2);
     const int body = std::vsnprintf(line + length, sizeof line - 1 - length, format, ap);
     if (body > 0) length = std::min(length + static_cast<std::size_t>(body), sizeof line - 2);
+    while (length > 0 && line[length - 1] == '\n') --length;  // some messages bring their own
     line[length++] = '\n';
     [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, line, length);  // a lost line is not an error
   }

@@ -13,6 +13,7 @@
 #include <cassert>
 #include <cstdio>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 
 #include "batch_writer.h"
@@ -777,6 +778,8 @@ Result<std::unique_ptr<ProjectionRunner>> ProjectionRunner::open(store::EventSto
       {rocksdb::kDefaultColumnFamilyName, rows_options}, {"deltas", deltas_options}};
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
+  std::error_code ignored;
+  std::filesystem::create_directories(dir, ignored);  // made first: RocksDB logs an error for a folder it creates
   rocksdb::Status s = rocksdb::DB::Open(db_options, dir, families, &handles, &raw);
   if (!s.ok()) return db_error(s, "opening " + dir);
   std::unique_ptr<rocksdb::DB> db(raw);

@@ -92,12 +92,13 @@ struct HttpServe {
   std::uint16_t port = 0;
   std::string admin_token;  // printed at the first start of a store without tokens
   std::string out, err;
+  std::string kafka = "off";  // --kafka: off, or a bootstrap list
 
   bool start(const std::string& data, const std::string& out_path, const std::string& err_path,
              const std::vector<std::string>& extra = {}) {
     out = out_path;
     err = err_path;
-    std::vector<std::string> argv{SPINE_BINARY, "serve", "--data", data, "--kafka", "off", "--http", "127.0.0.1:0"};
+    std::vector<std::string> argv{SPINE_BINARY, "serve", "--data", data, "--kafka", kafka, "--http", "127.0.0.1:0"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     pid = spawn(argv, out, err);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);

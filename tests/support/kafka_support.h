@@ -111,20 +111,24 @@ class MessageCounter {
     }
   }
   ~MessageCounter() { rd_kafka_destroy(rk_); }
-  std::int64_t count() {
+  std::int64_t count() { return sum_watermarks(false); }
+  // Messages the cluster dropped from the start of its partitions (retention).
+  std::int64_t dropped() { return sum_watermarks(true); }
+
+ private:
+  std::int64_t sum_watermarks(bool low_only) {
     std::int64_t total = 0;
     for (const auto& [topic, partitions] : partitions_) {
       for (int p = 0; p < partitions; ++p) {
         std::int64_t low = 0, high = 0;
         if (rd_kafka_query_watermark_offsets(rk_, topic.c_str(), p, &low, &high, 5'000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-          total += high - low;
+          total += low_only ? low : high - low;
         }
       }
     }
     return total;
   }
 
- private:
   rd_kafka_t* rk_ = nullptr;
   std::vector<std::string> topics_;
   std::map<std::string, int> partitions_;

@@ -136,6 +136,8 @@ int run_serve(const ServeArgs& args) {
       cluster->connect(options);
       // The embedded cluster starts empty: no checkpoint, publish from the partition tails (empty).
       fmt::print("kafka: embedded cluster (3 brokers, in memory) at {}\n", options.bootstrap);
+      fmt::print("kafka: the embedded cluster keeps only the newest ~5 MB of each partition: a long log's start is "
+                 "in the store, not in Kafka (use --kafka HOST:PORT for a real cluster)\n");
     } else {
       options.bootstrap = args.kafka;
       options.create_topics = args.create_topics;
