@@ -147,6 +147,34 @@ TEST_F(ExportTest, ATruncatedTailIsCaught) {
   EXPECT_EQ(cut["bad_position"].get<std::uint64_t>(), head);
 }
 
+// Found by the export-line fuzzer: a trailer of the wrong shape ended
+// `verify --file` with an uncaught nlohmann type_error (exit 134).
+TEST_F(ExportTest, ATrailerOfTheWrongShapeIsAReportNotACrash) {
+  const nlohmann::json good = nlohmann::json::parse(lines.back());
+  std::vector<nlohmann::json> trailers = {
+      nlohmann::json{{"end", 5}}, nlohmann::json{{"end", nullptr}}, nlohmann::json{{"end", nlohmann::json::array()}},
+      nlohmann::json{{"end", {{"head_position", "x"}, {"head_hash", good["end"]["head_hash"]}, {"records", head}}}},
+      nlohmann::json{{"end", {{"head_position", head}, {"head_hash", 7}, {"records", head}}}},
+      nlohmann::json{{"end", {{"head_position", head}, {"head_hash", good["end"]["head_hash"]}}}},
+      nlohmann::json{{"end", {{"head_position", head}, {"head_hash", good["end"]["head_hash"]}, {"records", head + 1}}}}};
+  for (const nlohmann::json& trailer : trailers) {
+    auto changed = lines;
+    changed.back() = trailer.dump();
+    auto report = verify(changed);
+    EXPECT_FALSE(report.value("ok", true)) << trailer.dump();
+    EXPECT_NE(report.value("reason", std::string()).find("trailer"), std::string::npos) << trailer.dump();
+  }
+}
+
+TEST_F(ExportTest, ALineLongerThanTheLimitIsRefusedWithoutReadingItWhole) {
+  auto changed = lines;
+  changed.insert(changed.begin() + 5, std::string(17u << 20, 'x'));  // over the 16 MiB line limit
+  auto report = verify(changed);
+  EXPECT_FALSE(report["ok"].get<bool>());
+  EXPECT_EQ(report["bad_position"].get<std::uint64_t>(), 6u);
+  EXPECT_NE(report["reason"].get<std::string>().find("longer than"), std::string::npos);
+}
+
 TEST_F(ExportTest, ExportImportExportIsByteIdenticalAndTheImportBehavesAsTheOriginal) {
   CommandOutput imported = run("import --data " + dir.str("imported") + " " + export_path);
   ASSERT_EQ(imported.exit_code, 0) << imported.out;

@@ -728,7 +728,10 @@ Result<nlohmann::json> KpiProjection::query(const KpiQuery& q) const {
 
   nlohmann::json out_rows = nlohmann::json::array();
   for (const auto& [period, c] : rows) {
-    const auto& [start_hour, key] = period;
+    // Named copies, not a structured binding: clang 14 (the fuzz build) cannot
+    // capture a binding in the lambdas below.
+    const std::int64_t start_hour = period.first;
+    const std::string& key = period.second;
     const std::int64_t lo = std::max(start_hour, from_hour);
     const std::int64_t hi = std::min(period_end_hour(q.granularity, start_hour, to_hour), to_hour);
     using namespace internal;

@@ -1,13 +1,8 @@
 // `spine export`, `spine verify --file`, `spine import` and `spine stats`:
 // the log as NDJSON for auditors and disaster recovery.
 //
-// Export format (docs/api.md): one JSON object per record, keys sorted, with
-// every envelope field, both hashes, the payload rendered as JSON through
-// FlatBuffers reflection ("event", null for payloads that are not shop
-// events) and the envelope itself in base64 ("envelope", authoritative);
-// then one trailer line {"end": {"records", "head_position", "head_hash"}}.
+// The file's format and its reader are in export/export_format.h.
 #include <fmt/core.h>
-#include <openssl/evp.h>
 
 #include <filesystem>
 #include <fstream>
@@ -16,9 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "export_format.h"
 #include "progress.h"
-#include "spine/domain/event_json.h"
-#include "spine/projections/record_json.h"
 #include "spine/eventstore/chain_verifier.h"
 #include "spine/eventstore/event_store.h"
 
@@ -27,97 +21,6 @@ namespace spine::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-std::optional<std::string> unbase64(const std::string& text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::string out(text.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  std::size_t padding = 0;
-  if (!text.empty() && text.back() == '=') ++padding;
-  if (text.size() > 1 && text[text.size() - 2] == '=') ++padding;
-  out.resize(static_cast<std::size_t>(n) - padding);
-  return out;
-}
-
-// The shared rendering plus the stored record itself (the authoritative bytes).
-nlohmann::json record_json(const store::RecordView& r) {
-  nlohmann::json line = projections::record_json(r);
-  line["envelope"] = base64(r.bytes());
-  return line;
-}
-
-// Reads an export line by line: checks each line's fields against its
-// envelope and the chain; `on_record` gets each verified envelope.
-struct ExportReader {
-  std::istream& in;
-  store::ChainVerifier verifier;
-  std::uint64_t line_number = 0;
-  std::optional<nlohmann::json> trailer;
-  bool started = false;
-
-  // Returns the next verified envelope, nullopt at the end; an Error when the
-  // file is malformed (the report then names the position).
-  Result<std::optional<std::string>> next() {
-    std::string text;
-    while (std::getline(in, text)) {
-      ++line_number;
-      if (text.empty()) continue;
-      if (trailer) return fail(verifier.report().head_position + 1, "records after the trailer line");
-      auto line = nlohmann::json::parse(text, nullptr, false);
-      if (line.is_discarded() || !line.is_object()) {
-        return fail(verifier.report().head_position + 1, "line " + std::to_string(line_number) + " is not a JSON object");
-      }
-      if (line.contains("end")) {
-        trailer = line["end"];
-        continue;
-      }
-      if (!line.contains("position") || !line["position"].is_number_unsigned() || !line.contains("envelope") ||
-          !line["envelope"].is_string()) {
-        return fail(verifier.report().head_position + 1, "line " + std::to_string(line_number) + " lacks position or envelope");
-      }
-      const std::uint64_t position = line["position"].get<std::uint64_t>();
-      auto bytes = unbase64(line["envelope"].get<std::string>());
-      if (!bytes) return fail(position, "the envelope is not base64");
-      if (!started) {
-        started = true;
-        if (position > 1) {  // a partial export: anchored on its first record's link
-          auto first = store::RecordView::parse(*bytes, position);
-          if (first) verifier.start_after(position - 1, first->prev_hash());
-        }
-      }
-      if (!verifier.check(position, *bytes)) return fail(verifier.report().bad_position, verifier.report().reason);
-      auto record = store::RecordView::parse(*bytes, position);
-      const nlohmann::json expected = record_json(*record);
-      for (const auto& [key, value] : expected.items()) {
-        if (!line.contains(key) || line[key] != value) {
-          return fail(position, "field '" + key + "' differs from the record's envelope");
-        }
-      }
-      return std::optional<std::string>(std::move(*bytes));
-    }
-    if (!trailer) return fail(verifier.report().head_position + 1, "the export ends without its trailer line (truncated?)");
-    const std::uint64_t head = (*trailer).value("head_position", std::uint64_t{0});
-    if (head != verifier.report().head_position || (*trailer).value("head_hash", std::string()) != store::to_hex(verifier.report().head_hash)) {
-      return fail(std::min(head, verifier.report().head_position) + 1, "the trailer's head does not match the last record");
-    }
-    return std::optional<std::string>();
-  }
-
-  Error fail(std::uint64_t position, const std::string& reason) {
-    verifier.reject(position, reason);
-    return Error{"corruption", "position " + std::to_string(position), reason};
-  }
-};
 
 // Opens a store that no process is writing (read-only); prints the error.
 std::optional<std::unique_ptr<store::EventStore>> open_stopped_store(const std::string& dir) {
@@ -140,7 +43,7 @@ int run_export(const ExportArgs& args) {
   const std::uint64_t to = args.to == 0 ? log.head().position : args.to;
   Progress progress("export", to >= args.from ? to - args.from + 1 : 0);
   const Status scanned = store::for_each_record(log, args.from, args.to, [&](const store::RecordView& r) -> Status {
-    std::cout << record_json(r).dump() << '\n';
+    std::cout << export_line(r).dump() << '\n';
     progress.update(records + 1);
     if (records++ == 0) first_position = r.position();
     last_hash = r.hash();
@@ -152,8 +55,7 @@ int run_export(const ExportArgs& args) {
     fmt::print(stderr, "error: {}\n", scanned.error().to_string());
     return kExitIoError;
   }
-  std::cout << nlohmann::json{{"end", {{"records", records}, {"head_position", last_position}, {"head_hash", store::to_hex(last_hash)}}}}.dump()
-            << '\n';
+  std::cout << export_trailer(records, last_position, last_hash).dump() << '\n';
   std::cout.flush();
   if (!std::cout) return kExitIoError;
   fmt::print(stderr, "exported {} records (positions {} to {})\n", records, first_position, last_position);
@@ -167,15 +69,15 @@ int run_verify_file(const std::string& path, bool json) {
     else fmt::print(stderr, "error: cannot read {}\n", path);
     return kExitIoError;
   }
-  ExportReader reader{in, {}, 0, std::nullopt, false};
+  ExportReader reader(in);
   Progress progress("verify (lines)", 0);
   for (;;) {
     auto next = reader.next();
     if (!next || !next->has_value()) break;
-    progress.update(reader.line_number);
+    progress.update(reader.line_number());
   }
   progress.finish();
-  return print_verify_report(reader.verifier.report(), json);
+  return print_verify_report(reader.report(), json);
 }
 
 int run_import(const ImportArgs& args) {
@@ -189,7 +91,7 @@ int run_import(const ImportArgs& args) {
     return verified;
   }
   std::ifstream in(args.file);
-  ExportReader reader{in, {}, 0, std::nullopt, false};
+  ExportReader reader(in);
   Result<store::Head> imported = Error{"io_error", "", "not run"};
   {
     auto opened = store::EventStore::open(args.data_dir);
@@ -199,7 +101,7 @@ int run_import(const ImportArgs& args) {
     }
     Progress progress("import (lines)", 0);
     imported = (*opened)->import_records([&] {
-      progress.update(reader.line_number);
+      progress.update(reader.line_number());
       return reader.next();
     });
   }

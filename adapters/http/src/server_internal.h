@@ -99,7 +99,6 @@ class Session : public std::enable_shared_from_this<Session> {
   void wait_for_request();
   void read_request();
   void on_read(beast::error_code ec);
-  std::optional<HttpResponse> framing_refusal();
   void dispatch(std::shared_ptr<HttpRequest> request);
   void write(HttpResponse response);
   void refuse(HttpResponse response);

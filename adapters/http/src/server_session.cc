@@ -4,6 +4,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
+#include "request_reading.h"
 #include "server_internal.h"
 #include "spine/http/problem.h"
 
@@ -11,22 +12,8 @@ namespace spine::http {
 
 namespace {
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-std::string_view trimmed(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
-bool is_parse_error(const beast::error_code& ec) {
-  return ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category();
+internal::ReadLimits read_limits(const HttpServerOptions& options) {
+  return {options.max_body_bytes, options.max_header_bytes};
 }
 
 }  // namespace
@@ -88,8 +75,7 @@ void Session::wait_for_request() {
 void Session::read_request() {
   first_ = false;
   parser_.emplace();
-  parser_->body_limit(server_.options.max_body_bytes);
-  parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
+  internal::apply_limits(*parser_, read_limits(server_.options));
   stream_.expires_after(server_.options.read_timeout);
   busy_ = true;
   request_id_ = server_.next_request_id();
@@ -98,57 +84,27 @@ void Session::read_request() {
   });
 }
 
-// RFC 9112 §6.1: a request whose Transfer-Encoding is not exactly "chunked"
-// has no length a server can trust; answer 400 and close (what follows would
-// otherwise be read as the next request).
-std::optional<HttpResponse> Session::framing_refusal() {
-  const auto& header = parser_->get();
-  const auto codings = header.count(bhttp::field::transfer_encoding);
-  if (codings == 0) return std::nullopt;
-  const auto value = header[bhttp::field::transfer_encoding];
-  if (codings == 1 && lower(trimmed(std::string_view(value.data(), value.size()))) == "chunked") return std::nullopt;
-  return problem(400, "bad_request", "transfer-encoding",
-                 "only 'Transfer-Encoding: chunked' is accepted (RFC 9112 section 6.1)");
-}
-
 void Session::on_read(beast::error_code ec) {
-  if (ec == bhttp::error::body_limit) {
-    ++server_.too_large;
-    return refuse(problem(413, "body_too_large", "body",
-                          "the body exceeds " + std::to_string(server_.options.max_body_bytes) + " bytes"));
-  }
-  if (ec == bhttp::error::header_limit) {
-    ++server_.too_large;
-    return refuse(problem(431, "headers_too_large", "headers",
-                          "the headers exceed " + std::to_string(server_.options.max_header_bytes) + " bytes"));
-  }
-  if (ec == beast::error::timeout) {
-    ++server_.timeouts;
-    return;  // the stream is closed already
-  }
-  if (ec && is_parse_error(ec) && ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
-    ++server_.bad;
-    return refuse(problem(400, "bad_request", "request", "malformed HTTP request: " + ec.message()));
-  }
-  if (ec) return close();
-  if (auto refused = framing_refusal()) {
-    ++server_.bad;
-    return refuse(std::move(*refused));
+  switch (internal::judge_read(ec, *parser_)) {
+    case internal::ReadOutcome::request:
+      break;
+    case internal::ReadOutcome::refused_too_large:
+      ++server_.too_large;
+      return refuse(internal::refusal_for(ec, read_limits(server_.options)));
+    case internal::ReadOutcome::refused_malformed:
+      ++server_.bad;
+      return refuse(internal::refusal_for(ec, read_limits(server_.options)));
+    case internal::ReadOutcome::timed_out:
+      ++server_.timeouts;
+      return;  // the stream is closed already
+    case internal::ReadOutcome::ended:
+      return close();
   }
   ++server_.requests;
   ++server_.in_flight;
   bhttp::request<bhttp::string_body> message = parser_->release();
   keep_alive_ = message.keep_alive();
-  auto request = std::make_shared<HttpRequest>();
-  request->id = request_id_;
-  request->method = std::string(message.method_string().data(), message.method_string().size());
-  request->target = std::string(message.target().data(), message.target().size());
-  for (const auto& field : message) {
-    request->headers.emplace_back(lower(std::string_view(field.name_string().data(), field.name_string().size())),
-                                  std::string(field.value().data(), field.value().size()));
-  }
-  request->body = std::move(message.body());
-  dispatch(std::move(request));
+  dispatch(std::make_shared<HttpRequest>(internal::to_request(std::move(message), request_id_)));
 }
 
 // Runs the request here when it cannot block, else on the worker pool.
