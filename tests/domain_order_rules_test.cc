@@ -120,6 +120,22 @@ TEST_F(OrderRules, DropshipSkusGoToTheSupplierWithinItsReportedStock) {
   EXPECT_EQ(allocations(*mixed), (std::vector<std::pair<std::string, int>>{{"w-north", 1}, {"sup1", 2}}));
 }
 
+// A report counts what the supplier holds then: units reserved before it are
+// not in it, so releasing them must not make room under it.
+TEST_F(OrderRules, ReleasingAReservationMadeBeforeTheLatestReportFreesNothingUnderIt) {
+  supplier_reports("D", 5);
+  ASSERT_TRUE(world.run(place_order("o1", "north", {{"D", 2, 5000}})).ok());  // under the first report
+  supplier_reports("D", 5);                                                   // the supplier holds 5 now
+  ASSERT_TRUE(world.run(place_order("o2", "north", {{"D", 3, 5000}})).ok());  // 3 of those 5
+  EXPECT_EQ(world.stock("D").supplier_available(), 2);
+  EXPECT_ACCEPTED(world.run(order_command<shop::CancelOrderT>("o1")));       // made under the old report
+  EXPECT_EQ(world.stock("D").supplier_available(), 2);
+  EXPECT_REFUSED(world.run(place_order("o3", "north", {{"D", 3, 5000}})), "insufficient_stock", "lines");
+  // Releasing one made under this report gives its units back.
+  EXPECT_ACCEPTED(world.run(order_command<shop::CancelOrderT>("o2")));
+  EXPECT_EQ(world.stock("D").supplier_available(), 5);
+}
+
 TEST_F(OrderRules, CancellingReleasesTheReservation) {
   stock("A", "w-east-1", 5);
   ASSERT_TRUE(world.run(place_order("o1", "east", {{"A", 5, 10000}})).ok());

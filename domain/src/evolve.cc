@@ -59,12 +59,24 @@ void apply(StockState& s, const shop::SkuListedT& e) {
   s.cost_price = e.cost_price;
 }
 
+// Removes up to `quantity` of `order_id`'s units reserved since the latest
+// report from the not-yet-shipped ones; returns how many there were.
+std::int64_t take_unshipped_since_report(StockState& s, const std::string& order_id, std::int64_t quantity) {
+  auto found = s.supplier_unshipped_since_report.find(order_id);
+  if (found == s.supplier_unshipped_since_report.end()) return 0;  // reserved under an earlier report
+  const std::int64_t taken = std::min(found->second, quantity);
+  found->second -= taken;
+  if (found->second == 0) s.supplier_unshipped_since_report.erase(found);
+  return taken;
+}
+
 void apply(StockState& s, const shop::StockReservedT& e) {
   for (const auto& a : e.allocations) {
     if (a->kind == shop::SourceKind::Warehouse) {
       s.warehouses[a->source_id].reserved += a->quantity;
     } else {
       s.supplier_committed_since_report += a->quantity;
+      s.supplier_unshipped_since_report[e.order_id] += a->quantity;
       s.supplier_open += a->quantity;
     }
   }
@@ -75,7 +87,7 @@ void apply(StockState& s, const shop::StockReleasedT& e) {
     if (a->kind == shop::SourceKind::Warehouse) {
       s.warehouses[a->source_id].reserved -= a->quantity;
     } else {
-      s.supplier_committed_since_report = std::max<std::int64_t>(0, s.supplier_committed_since_report - a->quantity);
+      s.supplier_committed_since_report -= take_unshipped_since_report(s, e.order_id, a->quantity);
       s.supplier_open -= a->quantity;
     }
   }
@@ -88,6 +100,7 @@ void apply(StockState& s, const shop::StockShippedT& e) {
     w.reserved -= e.quantity;
   } else {
     s.supplier_open -= e.quantity;
+    take_unshipped_since_report(s, e.order_id, e.quantity);  // shipped units stay committed under the report
   }
 }
 
@@ -183,6 +196,7 @@ void evolve(AggregateState& state, const shop::EventBodyUnion& event) {
       s.supplier_reported = e.available;
       s.supplier_reported_at_us = e.reported_at;
       s.supplier_committed_since_report = 0;
+      s.supplier_unshipped_since_report.clear();
       break;
     }
     case EventBody::StockReserved: apply(as<StockState>(state), *event.AsStockReserved()); break;

@@ -8,7 +8,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(WarehouseStock, region, on_hand, reserved, in
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TransferInFlight, from_warehouse, to_warehouse, to_region, quantity)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(StockState, exists, sku_id, product_id, supplier_id, cost_price, warehouses,
                                    transfers, supplier_reported, supplier_reported_at_us,
-                                   supplier_committed_since_report, supplier_open)
+                                   supplier_committed_since_report, supplier_unshipped_since_report, supplier_open)
 }  // namespace spine::domain
 
 namespace spine::projections::internal {
@@ -42,6 +42,10 @@ void append_stock_state(JsonText& out, const domain::StockState& stock) {
   out.key("supplier_open"), out.value(stock.supplier_open);
   out.key("supplier_reported"), out.value(stock.supplier_reported);
   out.key("supplier_reported_at_us"), out.value(stock.supplier_reported_at_us);
+  out.key("supplier_unshipped_since_report");
+  out.begin_object();
+  for (const auto& [order_id, units] : stock.supplier_unshipped_since_report) out.key(order_id), out.value(units);
+  out.end_object();
   out.key("transfers");
   out.begin_object();
   for (const auto& [id, transfer] : stock.transfers) {

@@ -58,10 +58,13 @@ struct StockState {
   std::int64_t cost_price = 0;
   std::map<std::string, WarehouseStock> warehouses;  // by warehouse id
   std::map<std::string, TransferInFlight> transfers;  // by transfer id
-  // Dropship: the supplier's last report, and what we routed to it since.
+  // Dropship: the supplier's last report, and what we routed to it since. A
+  // report counts what the supplier held then, so only reservations made
+  // after it draw on it, and only their release gives units back to it.
   std::int64_t supplier_reported = 0;
   std::int64_t supplier_reported_at_us = 0;
-  std::int64_t supplier_committed_since_report = 0;
+  std::int64_t supplier_committed_since_report = 0;  // sum over reservations made since the report
+  std::map<std::string, std::int64_t> supplier_unshipped_since_report;  // by order: reserved since the report, not shipped or released
   std::int64_t supplier_open = 0;  // routed to the supplier, not yet shipped
 
   std::int64_t on_hand() const;

@@ -24,7 +24,7 @@ class StockProjection final : public Projection {
   ~StockProjection() override;
 
   std::string_view name() const override { return "stock"; }
-  std::uint32_t version() const override { return 1; }
+  std::uint32_t version() const override { return 2; }  // 2: dropship units reserved since the report, by order
   Status apply(const EventContext& context) override;
   void take_changed_rows(RowSink& sink) override;
   void write_all_rows(RowSink& sink) const override;
