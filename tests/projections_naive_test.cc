@@ -314,9 +314,37 @@ TEST_F(NaiveRecomputation, SupplierPerformance) {
   }
 }
 
+// `amount` split over `lines` in proportion to their value; what rounding
+// leaves goes a unit at a time to the largest remainders, earlier lines first.
+template <typename Line>
+std::vector<std::int64_t> split_by_value(std::int64_t amount, const std::vector<Line>& lines) {
+  __extension__ typedef __int128 Wide;
+  Wide sum = 0;
+  for (const Line& l : lines) sum += l.value;
+  std::vector<std::int64_t> parts(lines.size(), 0);
+  if (lines.empty()) return parts;
+  if (sum == 0) {
+    parts[0] = amount;
+    return parts;
+  }
+  std::int64_t left = amount;
+  std::vector<std::pair<Wide, std::size_t>> rest;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    parts[i] = static_cast<std::int64_t>(Wide{amount} * lines[i].value / sum);
+    left -= parts[i];
+    rest.push_back({Wide{amount} * lines[i].value % sum, i});
+  }
+  std::stable_sort(rest.begin(), rest.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (std::size_t k = 0; left > 0; ++k, --left) ++parts[rest[k].second];
+  return parts;
+}
+
 TEST_F(NaiveRecomputation, KpiTotalsByChannelRegionAndDay) {
   const domain::Config& config = domain::default_config();
-  struct Order { std::string channel, region; std::int64_t value = 0, cost = 0, commission = 0; };
+  // Per line: value, own units, unit cost, commission rate, refunded part, restocked own units.
+  struct Line { std::string sku; std::int64_t value = 0, own = 0, cost = 0, rate_bp = 0, refunded = 0, restocked = 0; };
+  struct Order { std::string channel, region; std::vector<Line> lines; bool paid = false; };
+  std::set<std::pair<std::string, int>> failed;  // (order, reason): an order counts once per reason
   std::map<std::string, Order> orders;
   std::map<std::string, std::int64_t> total;
   std::map<std::string, std::int64_t> placed_by_channel, paid_by_region;
@@ -338,8 +366,7 @@ TEST_F(NaiveRecomputation, KpiTotalsByChannelRegionAndDay) {
           units += l->quantity;
           std::int64_t own = 0;
           for (const auto& a : l->allocations) if (a->kind == shop::SourceKind::Warehouse) own += a->quantity;
-          order.cost += own * l->cost_price;
-          order.commission += line_value * config.commission_bp(order.channel, l->category) / 10'000;
+          order.lines.push_back({l->sku_id, line_value, own, l->cost_price, config.commission_bp(order.channel, l->category)});
         }
         total["placed_orders"] += 1;
         total["placed_value"] += value;
@@ -349,19 +376,56 @@ TEST_F(NaiveRecomputation, KpiTotalsByChannelRegionAndDay) {
         customer_of[o.order_id] = o.customer_id;
         break;
       }
-      case EventBody::OrderPaid:
+      case EventBody::OrderPaid: {
+        Order& order = orders[b.AsOrderPaid()->order_id];
+        order.paid = true;
         total["paid_orders"] += 1;
         total["paid_value"] += b.AsOrderPaid()->amount;
-        total["cogs"] += orders[b.AsOrderPaid()->order_id].cost;
-        total["commission"] += orders[b.AsOrderPaid()->order_id].commission;
-        paid_by_region[orders[b.AsOrderPaid()->order_id].region] += b.AsOrderPaid()->amount;
+        for (const Line& l : order.lines) {
+          total["cogs"] += l.own * l.cost;
+          total["commission"] += l.value * l.rate_bp / 10'000;
+        }
+        paid_by_region[order.region] += b.AsOrderPaid()->amount;
         paid_orders_of_customer[customer_of[b.AsOrderPaid()->order_id]] += 1;
         break;
-      case EventBody::OrderCancelled: total["cancelled_orders"] += 1; break;
-      case EventBody::PaymentFailed: total["payment_failed"] += 1; break;
+      }
+      case EventBody::OrderCancelled: {  // a paid order's own units go back on sale
+        total["cancelled_orders"] += 1;
+        const Order& order = orders[b.AsOrderCancelled()->order_id];
+        if (order.paid) {
+          for (const Line& l : order.lines) total["cogs"] -= (l.own - l.restocked) * l.cost;
+        }
+        break;
+      }
+      case EventBody::StockRestocked: {  // own units of a resellable return: their cost comes back
+        const auto& r = *b.AsStockRestocked();
+        Order& order = orders[r.order_id];
+        for (Line& l : order.lines) {
+          if (l.sku != r.sku_id || !order.paid) continue;
+          const std::int64_t units = std::min<std::int64_t>(r.quantity, l.own - l.restocked);
+          l.restocked += units;
+          total["cogs"] -= units * l.cost;
+          break;
+        }
+        break;
+      }
+      case EventBody::PaymentFailed:
+        total["payment_failed"] += failed.insert({b.AsPaymentFailed()->order_id, static_cast<int>(b.AsPaymentFailed()->reason)}).second;
+        break;
       case EventBody::OrderShipped: for (const auto& l : b.AsOrderShipped()->lines) total["shipped_units"] += l->quantity; break;
       case EventBody::ReturnReceived: for (const auto& l : b.AsReturnReceived()->lines) total["returned_units"] += l->quantity; break;
-      case EventBody::RefundIssued: total["refunds"] += b.AsRefundIssued()->amount; break;
+      case EventBody::RefundIssued: {  // split over lines by value (largest remainder); commission on each line's refunded value comes back
+        total["refunds"] += b.AsRefundIssued()->amount;
+        Order& order = orders[b.AsRefundIssued()->order_id];
+        const std::vector<std::int64_t> parts = split_by_value(b.AsRefundIssued()->amount, order.lines);
+        for (std::size_t i = 0; i < parts.size(); ++i) {
+          Line& l = order.lines[i];
+          const std::int64_t before = std::min(l.value, l.refunded);
+          l.refunded += parts[i];
+          total["commission"] -= std::min(l.value, l.refunded) * l.rate_bp / 10'000 - before * l.rate_bp / 10'000;
+        }
+        break;
+      }
       case EventBody::SpendRecorded: total["spend"] += b.AsSpendRecorded()->amount; break;
       case EventBody::DropshipForwarded: total["forwards"] += 1; total["dropship_cost"] += b.AsDropshipForwarded()->dropship_cost; break;
       case EventBody::TrafficRecorded: total["impressions"] += b.AsTrafficRecorded()->impressions; total["clicks"] += b.AsTrafficRecorded()->clicks; break;

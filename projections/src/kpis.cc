@@ -26,6 +26,7 @@ enum Counter : int {
   kRefunds, kCogs, kCommission, kDropshipCost, kSpend,
   kImpressions, kClicks, kVisitors, kPageViews, kAddToCarts,
   kForwards, kForwardsShipped, kForwardsInTime, kShipTimeSumUs,
+  kRefundDue,  // a change of the balance owed to buyers of cancelled paid orders
   kCounterCount
 };
 
@@ -41,6 +42,8 @@ struct LineFacts {
   std::string sku, category, supplier;
   std::int32_t rating = 0;
   std::int64_t quantity = 0, value = 0, cost = 0, own_quantity = 0;
+  std::int64_t refunded = 0;   // the part of the order's refunds allocated to this line
+  std::int64_t restocked = 0;  // own units back in stock from resellable returns
   mutable DimIds line_dims;
 };
 struct OrderFacts {
@@ -48,6 +51,10 @@ struct OrderFacts {
   std::int32_t channel = 0, device = 0;
   std::vector<LineFacts> lines;
   std::map<std::string, std::int32_t> return_reasons;
+  std::int64_t placed_hour = 0;  // the cohort that rates over placed orders count in
+  std::int64_t paid = 0, refunded = 0;
+  bool cancelled = false;
+  std::int32_t failed_reasons = 0;  // bit per payment-failure reason already counted
   mutable DimIds order_dims, distinct_line_dims;
 };
 struct SkuFacts {
@@ -71,8 +78,10 @@ struct DaySeries {
   std::map<std::int64_t, std::array<std::int64_t, 3>> days;  // day -> available, on hand, shipped (end of day)
 };
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LineFacts, sku, category, supplier, rating, quantity, value, cost, own_quantity)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrderFacts, customer, region, channel, device, lines, return_reasons)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LineFacts, sku, category, supplier, rating, quantity, value, cost, own_quantity,
+                                   refunded, restocked)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrderFacts, customer, region, channel, device, lines, return_reasons, placed_hour,
+                                   paid, refunded, cancelled, failed_reasons)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SkuFacts, category, supplier, rating)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ForwardFacts, at_us, dims)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CustomerOrder, hour, channel, device, region)
@@ -99,6 +108,8 @@ void append_json(JsonText& out, const LineFacts& line) {
   out.key("own_quantity"), out.value(line.own_quantity);
   out.key("quantity"), out.value(line.quantity);
   out.key("rating"), out.value(std::int64_t{line.rating});
+  out.key("refunded"), out.value(line.refunded);
+  out.key("restocked"), out.value(line.restocked);
   out.key("sku"), out.value(line.sku);
   out.key("supplier"), out.value(line.supplier);
   out.key("value"), out.value(line.value);
@@ -106,13 +117,18 @@ void append_json(JsonText& out, const LineFacts& line) {
 }
 void append_json(JsonText& out, const OrderFacts& order) {
   out.begin_object();
+  out.key("cancelled"), out.value(order.cancelled);
   out.key("channel"), out.value(std::int64_t{order.channel});
   out.key("customer"), out.value(order.customer);
   out.key("device"), out.value(std::int64_t{order.device});
+  out.key("failed_reasons"), out.value(std::int64_t{order.failed_reasons});
   out.key("lines");
   out.begin_array();
   for (const LineFacts& line : order.lines) append_json(out, line);
   out.end_array();
+  out.key("paid"), out.value(order.paid);
+  out.key("placed_hour"), out.value(order.placed_hour);
+  out.key("refunded"), out.value(order.refunded);
   out.key("region"), out.value(order.region);
   out.key("return_reasons");
   out.begin_object();
@@ -203,6 +219,10 @@ struct KpiState {
   };
   std::unordered_map<std::pair<std::int64_t, std::uint32_t>, BucketRef, BucketHash> bucket_index;
   std::vector<BucketRef*> changed_buckets;  // index entries (stable too), each once
+  // The hours where the refund-due balance of a dimension changed, and by how
+  // much (from the buckets; not stored apart): a balance at any hour without a
+  // walk over every bucket before it.
+  std::map<std::uint32_t, std::map<std::int64_t, std::int64_t>> refund_due_changes;
   DimIds scratch_dims;  // sku_dims of a SKU without facts
   TrackedTable<OrderFacts> orders;
   TrackedTable<SkuFacts> skus;
@@ -230,7 +250,10 @@ struct KpiState {
   void add(std::int64_t hour, std::uint32_t dim_id, CounterValues values) {
     if (std::all_of(values.begin(), values.end(), [](const auto& cv) { return cv.second == 0; })) return;
     BucketRef& bucket = bucket_at(hour, dim_id);
-    for (const auto& [counter, value] : values) bucket.entry->second[counter] += value;
+    for (const auto& [counter, value] : values) {
+      bucket.entry->second[counter] += value;
+      if (counter == kRefundDue && value != 0) refund_due_changes[dim_id][hour] += value;
+    }
     if (!bucket.changed) {
       bucket.changed = true;
       changed_buckets.push_back(&bucket);
@@ -294,9 +317,73 @@ struct KpiState {
     add_all(hour, distinct_line_dims(order), counter, 1);
   }
 
+  // The platform's commission on `value` of `line` (booked on the paid value,
+  // reversed on the refunded value, so both round the same way).
+  std::int64_t commission_on(const OrderFacts& order, const LineFacts& line, std::int64_t value) const {
+    return value * config.commission_bp(channel_name(order.channel), line.category) / 10'000;
+  }
+  // Books cost of goods and commission (or their reversal, negative) on a
+  // line's dimensions and its order's.
+  void book_line_costs(std::int64_t hour, const OrderFacts& order, const LineFacts& line, std::int64_t cogs,
+                       std::int64_t commission) {
+    add_all(hour, line_dims(line), {{kCogs, cogs}, {kCommission, commission}});
+    add_all(hour, order_dims(order), {{kCogs, cogs}, {kCommission, commission}});
+  }
+
+  void cancel(std::int64_t hour, OrderFacts& order);
+  void refund(std::int64_t hour, OrderFacts& order, std::int64_t amount);
+  void restock(std::int64_t hour, OrderFacts& order, const std::string& sku, std::int64_t quantity);
   void apply(const shop::EventBodyUnion& event, std::int64_t at);
   void apply_stock(const shop::EventBodyUnion& event, std::int64_t at);
 };
+
+// A cancellation counts in the order's placement cohort. A paid order's own
+// units go back on sale, so their cost of goods is reversed now; what was paid
+// is owed to the buyer (refund due) until refunds settle it.
+void KpiState::cancel(std::int64_t hour, OrderFacts& order) {
+  if (order.cancelled) return;
+  order.cancelled = true;
+  count_order(order.placed_hour, order, order_dims(order), kCancelledOrders);
+  if (order.paid == 0) return;
+  for (const LineFacts& line : order.lines) book_line_costs(hour, order, line, -line.cost * (line.own_quantity - line.restocked), 0);
+  add_all(hour, order_dims(order), kRefundDue, order.paid - order.refunded);
+}
+
+// A refund is split over the lines by value; each line's commission is
+// reversed on the part of its value refunded (never beyond its value). A
+// refund of a cancelled order settles what is due.
+void KpiState::refund(std::int64_t hour, OrderFacts& order, std::int64_t amount) {
+  const DimIds& dims = order_dims(order);
+  add_all(hour, dims, kRefunds, amount);
+  if (order.cancelled) add_all(hour, dims, kRefundDue, -std::min(amount, order.paid - order.refunded));
+  order.refunded += amount;
+  std::vector<std::int64_t> weights;
+  for (const LineFacts& line : order.lines) weights.push_back(line.value);
+  const std::vector<std::int64_t> parts = allocate(amount, weights);
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    LineFacts& line = order.lines[i];
+    add_all(hour, line_dims(line), kRefunds, parts[i]);
+    const std::int64_t before = std::min(line.value, line.refunded);
+    line.refunded += parts[i];
+    const std::int64_t after = std::min(line.value, line.refunded);
+    book_line_costs(hour, order, line, 0, -(commission_on(order, line, after) - commission_on(order, line, before)));
+  }
+}
+
+// Own units of a paid order back in stock from a resellable return: their
+// cost of goods is reversed (they will count again when they sell). Units
+// written off keep theirs.
+void KpiState::restock(std::int64_t hour, OrderFacts& order, const std::string& sku, std::int64_t quantity) {
+  if (order.paid == 0) return;
+  for (LineFacts& line : order.lines) {
+    if (line.sku != sku) continue;
+    const std::int64_t units = std::min(quantity, line.own_quantity - line.restocked);
+    if (units <= 0) return;
+    line.restocked += units;
+    book_line_costs(hour, order, line, -line.cost * units, 0);
+    return;
+  }
+}
 
 void KpiState::apply_stock(const shop::EventBodyUnion& event, std::int64_t at) {
   const std::int64_t day = calendar.day(at);
@@ -329,7 +416,12 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
     case EventBody::OrderPlaced: {
       const auto& e = *event.AsOrderPlaced();
       OrderFacts& order = orders.write(e.order_id);
-      order = OrderFacts{e.customer_id, e.region, static_cast<std::int32_t>(e.channel), static_cast<std::int32_t>(e.device), {}, {}, {}, {}};
+      order = OrderFacts{};
+      order.customer = e.customer_id;
+      order.region = e.region;
+      order.channel = static_cast<std::int32_t>(e.channel);
+      order.device = static_cast<std::int32_t>(e.device);
+      order.placed_hour = hour;
       std::int64_t value = e.shipping_fee, units = 0;
       for (const auto& line : e.lines) {
         LineFacts facts;
@@ -359,16 +451,15 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
     }
     case EventBody::OrderPaid: {
       const auto& e = *event.AsOrderPaid();
-      const OrderFacts* found = orders.find(e.order_id);
-      if (found == nullptr) break;
-      const OrderFacts& order = *found;
+      if (!orders.contains(e.order_id)) break;
+      OrderFacts& order = orders.write(e.order_id);
+      order.paid = e.amount;
       const DimIds& dims = order_dims(order);
       count_order(hour, order, dims, kPaidOrders);
       add_all(hour, dims, kPaidValue, e.amount);
-      const std::string channel = channel_name(order.channel);
       for (const LineFacts& line : order.lines) {
         const std::int64_t cogs = line.cost * line.own_quantity;
-        const std::int64_t commission = line.value * config.commission_bp(channel, line.category) / 10'000;
+        const std::int64_t commission = commission_on(order, line, line.value);
         const DimIds& line_dimensions = line_dims(line);
         add_all(hour, line_dimensions, {{kPaidValue, line.value}, {kCogs, cogs}, {kCommission, commission}});
         add_all(hour, dims, {{kCogs, cogs}, {kCommission, commission}});
@@ -378,14 +469,17 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
     }
     case EventBody::PaymentFailed: {
       const auto& e = *event.AsPaymentFailed();
-      const OrderFacts* found = orders.find(e.order_id);
-      if (found == nullptr) break;
-      count_order(hour, *found, order_dims(*found), static_cast<Counter>(kFailCardLimit + std::clamp<int>(static_cast<int>(e.reason), 0, 3)));
+      if (!orders.contains(e.order_id)) break;
+      OrderFacts& order = orders.write(e.order_id);
+      const int reason = std::clamp<int>(static_cast<int>(e.reason), 0, 3);
+      if ((order.failed_reasons & (1 << reason)) != 0) break;  // an order counts once per reason
+      order.failed_reasons |= 1 << reason;
+      count_order(order.placed_hour, order, order_dims(order), static_cast<Counter>(kFailCardLimit + reason));
       break;
     }
     case EventBody::OrderCancelled: {
-      const OrderFacts* found = orders.find(event.AsOrderCancelled()->order_id);
-      if (found != nullptr) count_order(hour, *found, order_dims(*found), kCancelledOrders);
+      const auto& e = *event.AsOrderCancelled();
+      if (orders.contains(e.order_id)) cancel(hour, orders.write(e.order_id));
       break;
     }
     case EventBody::DropshipForwarded: {
@@ -453,14 +547,12 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
     }
     case EventBody::RefundIssued: {
       const auto& e = *event.AsRefundIssued();
-      const OrderFacts* found = orders.find(e.order_id);
-      if (found == nullptr) break;
-      const OrderFacts& order = *found;
-      add_all(hour, order_dims(order), kRefunds, e.amount);
-      std::vector<std::int64_t> weights;
-      for (const LineFacts& line : order.lines) weights.push_back(line.value);
-      const std::vector<std::int64_t> parts = allocate(e.amount, weights);
-      for (std::size_t i = 0; i < parts.size(); ++i) add_all(hour, line_dims(order.lines[i]), kRefunds, parts[i]);
+      if (orders.contains(e.order_id)) refund(hour, orders.write(e.order_id), e.amount);
+      break;
+    }
+    case EventBody::StockRestocked: {
+      const auto& e = *event.AsStockRestocked();
+      if (orders.contains(e.order_id)) restock(hour, orders.write(e.order_id), e.sku_id, e.quantity);
       break;
     }
     case EventBody::SpendRecorded: {
@@ -570,7 +662,7 @@ const std::vector<std::string>& kpi_counter_names() {
       "returned_quality_problem", "returned_damaged_in_transit", "returned_not_as_described",
       "returned_no_reason_7day", "refunds", "cogs", "commission", "dropship_cost", "spend", "impressions",
       "clicks", "visitors", "page_views", "add_to_carts", "forwards", "forwards_shipped", "forwards_in_time",
-      "ship_time_sum_us"};
+      "ship_time_sum_us", "refund_due"};
   return names;
 }
 
@@ -630,6 +722,9 @@ Status KpiProjection::load_row(std::string_view key, std::string_view value) {
       const nlohmann::json row = nlohmann::json::parse(value);
       const auto& names = kpi_counter_names();
       for (int i = 0; i < internal::kCounterCount; ++i) counters[i] = row.value(names[i], std::int64_t{0});
+      if (counters[internal::kRefundDue] != 0) {
+        s.refund_due_changes[s.dim(id.substr(dim_at + 1))][hour] = counters[internal::kRefundDue];
+      }
     } else if (table == "order") {
       s.orders.load(id, value);
     } else if (table == "sku") {
@@ -690,6 +785,18 @@ const std::array<std::int64_t, 3>* value_at(const internal::DaySeries& series, s
   auto it = series.days.upper_bound(day);
   if (it == series.days.begin()) return nullptr;
   return &std::prev(it)->second;
+}
+
+// What buyers of cancelled paid orders of `dim` are owed at the start of
+// `hour`: every change of the balance before it.
+std::int64_t refund_due_at(const KpiState& s, const std::string& dim, std::int64_t hour) {
+  auto id = s.dim_ids.find(dim);
+  if (id == s.dim_ids.end()) return 0;
+  auto changes = s.refund_due_changes.find(id->second);
+  if (changes == s.refund_due_changes.end()) return 0;
+  std::int64_t due = 0;
+  for (auto it = changes->second.begin(); it != changes->second.end() && it->first < hour; ++it) due += it->second;
+  return due;
 }
 
 }  // namespace
@@ -827,6 +934,7 @@ Result<nlohmann::json> KpiProjection::query(const KpiQuery& q) const {
         if (count >= 2) ++repeat;
       });
       kpis["repurchase_rate"] = ratio(repeat, buyers);
+      kpis["refund_due"] = refund_due_at(s, q.by == "all" ? "all" : q.by + ":" + key, hi);
     }
     const std::int64_t hour_of_day = ((start_hour % 24) + 24) % 24;
     std::string label = q.granularity == "total" ? "total" : format_day(Calendar::floor_div(start_hour, 24));

@@ -55,6 +55,7 @@ Json order_json(const domain::OrderState& order) {
           {"total", order.total},
           {"paid", order.paid},
           {"refunded", order.refunded},
+          {"refund_due", order.refund_due()},
           {"payment_failures", order.payment_failures},
           {"sources", order.sources},
           {"shipped_sources", order.shipped_sources},

@@ -110,6 +110,8 @@ struct OrderState {
   std::set<std::string> refund_ids;
 
   const OrderLineState* find_line(std::string_view sku_id) const;
+  // What the buyer of a cancelled paid order is owed until refunds settle it.
+  std::int64_t refund_due() const { return status == OrderStatus::kCancelled ? paid - refunded : 0; }
   // Units of `sku_id` in returns that are not rejected.
   std::int64_t returned_quantity(std::string_view sku_id) const;
   bool operator==(const OrderState&) const = default;
