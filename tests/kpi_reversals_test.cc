@@ -8,58 +8,25 @@
 
 #include <nlohmann/json.hpp>
 
-#include "spine/commands/command_handler.h"
-#include "spine/projections/kpis.h"
-#include "spine/projections/runner.h"
-#include "support/shop.h"
-#include "support/test_support.h"
+#include "support/projected_shop.h"
 
 namespace spine::testing {
 namespace {
 
-constexpr std::int64_t kHour = 3'600'000'000LL;
 // A: list price 10,000 fen, cost 5,000 (list_product: cost = price / 2), category
 // digital/... (commission 3 %); every order adds a shipping fee of 800.
-constexpr std::int64_t kCost = 5'000;
-
-class KpiReversals : public ::testing::Test {
+class KpiReversals : public ProjectedShop {
  protected:
   void SetUp() override {
-    store::Options options;
-    options.sync = false;
-    log = open_store(dir.str("log"), options);
-    handler = std::make_unique<commands::CommandHandler>(
-        *log, domain::default_config(), commands::HandlerOptions{.clock = [this] { return now; }});
-    ASSERT_TRUE(run(wrap(register_warehouse("w-east", "east"))).ok());
-    ASSERT_TRUE(run(wrap(list_product("pA", {"A"}, {10'000}))).ok());
-    ASSERT_TRUE(run(wrap(receive_stock("A", "w-east", 20))).ok());
-    auto runner = projections::ProjectionRunner::open(*log, dir.str("projections"),
-                                                      projections::make_read_models(domain::default_config()));
-    ASSERT_TRUE(runner.ok()) << runner.error().to_string();
-    this->runner = std::move(*runner);
+    ProjectedShop::SetUp();
+    run(wrap(register_warehouse("w-east", "east")));
+    run(wrap(list_product("pA", {"A"}, {10'000})));
+    run(wrap(receive_stock("A", "w-east", 20)));
   }
 
-  Result<commands::CommandOutcome> run(shop::CommandBodyUnion body) {
-    commands::CommandEnvelope c;
-    c.command_id = "c" + std::to_string(++commands);
-    c.actor = "test";
-    c.body = std::move(body);
-    return handler->handle(c);
-  }
-  template <typename T>
-  void order_step(const std::string& order_id, void (*fill)(T&) = nullptr) {
-    T c;
-    c.order_id = order_id;
-    if (fill != nullptr) fill(c);
-    auto done = run(wrap(std::move(c)));
-    ASSERT_TRUE(done.ok()) << done.error().to_string();
-  }
   void place_and_pay(const std::string& order_id, int units) {
-    ASSERT_TRUE(run(wrap(place_order(order_id, "east", {{"A", units, 10'000}}))).ok());
-    shop::PayOrderT pay;
-    pay.order_id = order_id;
-    pay.amount = units * 10'000 + 800;
-    ASSERT_TRUE(run(wrap(std::move(pay))).ok());
+    run(wrap(place_order(order_id, "east", {{"A", units, 10'000}})));
+    order_step<shop::PayOrderT>(order_id, [&](auto& c) { c.amount = units * 10'000 + 800; });
   }
   void refund(const std::string& order_id, const std::string& refund_id, std::int64_t amount,
               const std::string& return_id = "") {
@@ -69,73 +36,38 @@ class KpiReversals : public ::testing::Test {
     c.return_id = return_id;
     c.amount = amount;
     c.reason = "test";
-    auto done = run(wrap(std::move(c)));
-    ASSERT_TRUE(done.ok()) << done.error().to_string();
+    run(wrap(std::move(c)));
   }
   void ship_and_deliver(const std::string& order_id) {
-    shop::ShipOrderT ship;
-    ship.order_id = order_id;
-    ship.kind = shop::SourceKind::Warehouse;
-    ship.source_id = "w-east";
-    ship.carrier = "SF";
-    ship.tracking_number = "SF1";
-    ASSERT_TRUE(run(wrap(std::move(ship))).ok());
+    order_step<shop::ShipOrderT>(order_id, [](auto& c) {
+      c.kind = shop::SourceKind::Warehouse;
+      c.source_id = "w-east";
+      c.carrier = "SF";
+      c.tracking_number = "SF1";
+    });
     order_step<shop::DeliverOrderT>(order_id);
   }
   void return_one(const std::string& order_id, const std::string& return_id, shop::ReturnCondition condition) {
-    shop::RequestReturnT request;
-    request.order_id = order_id;
-    request.return_id = return_id;
-    request.reason = shop::ReturnReason::NoReason7Day;
-    auto line = std::make_unique<shop::LineQuantityT>();
-    line->sku_id = "A";
-    line->quantity = 1;
-    request.lines.push_back(std::move(line));
-    ASSERT_TRUE(run(wrap(std::move(request))).ok());
-    shop::ApproveReturnT approve;
-    approve.order_id = order_id;
-    approve.return_id = return_id;
-    ASSERT_TRUE(run(wrap(std::move(approve))).ok());
-    shop::ReceiveReturnT receive;
-    receive.order_id = order_id;
-    receive.return_id = return_id;
-    receive.warehouse_id = "w-east";
-    receive.condition = condition;
-    ASSERT_TRUE(run(wrap(std::move(receive))).ok());
+    order_step<shop::RequestReturnT>(order_id, [&](auto& c) {
+      c.return_id = return_id;
+      c.reason = shop::ReturnReason::NoReason7Day;
+      auto line = std::make_unique<shop::LineQuantityT>();
+      line->sku_id = "A";
+      line->quantity = 1;
+      c.lines.push_back(std::move(line));
+    });
+    order_step<shop::ApproveReturnT>(order_id, [&](auto& c) { c.return_id = return_id; });
+    order_step<shop::ReceiveReturnT>(order_id, [&](auto& c) {
+      c.return_id = return_id;
+      c.warehouse_id = "w-east";
+      c.condition = condition;
+    });
   }
-
-  // The KPIs of `granularity` rows over the whole test (from the day before).
-  nlohmann::json kpis(const std::string& granularity = "total", const std::string& by = "all") {
-    EXPECT_TRUE(runner->catch_up().ok());
-    projections::KpiQuery q;
-    q.from_us = kNow - 48 * kHour;
-    q.to_us = kNow + 10 * 24 * kHour;
-    q.granularity = granularity;
-    q.by = by;
-    nlohmann::json out;
-    EXPECT_TRUE(runner->read("kpis", [&](const projections::Projection& p, std::uint64_t) {
-                  out = *dynamic_cast<const projections::KpiProjection&>(p).query(q);
-                }).ok());
-    return out["rows"];
-  }
-  nlohmann::json total() {
-    nlohmann::json rows = kpis();
-    EXPECT_EQ(rows.size(), 1u);
-    return rows.empty() ? nlohmann::json::object() : rows[0];
-  }
-  std::int64_t counter(const nlohmann::json& row, const char* name) { return row["counters"].value(name, std::int64_t{0}); }
   domain::OrderState order(const std::string& id) {
     auto state = handler->current_state(domain::order_stream(id));
     EXPECT_TRUE(state.ok());
     return std::get<domain::OrderState>(state->state);
   }
-
-  std::int64_t now = kNow;
-  TempDir dir;
-  std::unique_ptr<store::EventStore> log;
-  std::unique_ptr<commands::CommandHandler> handler;
-  std::unique_ptr<projections::ProjectionRunner> runner;
-  int commands = 0;
 };
 
 TEST_F(KpiReversals, ACancelledPaidOrderGivesBackItsCostAndIsOwedUntilRefunded) {
@@ -161,7 +93,7 @@ TEST_F(KpiReversals, ACancelledPaidOrderGivesBackItsCostAndIsOwedUntilRefunded) 
   EXPECT_EQ(counter(row, "commission"), 0);
   EXPECT_EQ(row["kpis"]["gross_profit"], 0);
   // The balance is by channel too, and at the end of each day.
-  now += 24 * kHour;
+  now += 24 * kHourUs;
   place_and_pay("o2", 1);
   order_step<shop::CancelOrderT>("o2");
   const nlohmann::json by_channel = kpis("total", "channel");
@@ -193,14 +125,14 @@ TEST_F(KpiReversals, AResellableReturnGivesBackItsCostAWrittenOffOneKeepsIt) {
 }
 
 TEST_F(KpiReversals, RatesOverPlacedOrdersCountInThePlacementDayAndNeverPassOne) {
-  ASSERT_TRUE(run(wrap(place_order("o1", "east", {{"A", 1, 10'000}}))).ok());
-  ASSERT_TRUE(run(wrap(place_order("o2", "east", {{"A", 1, 10'000}}))).ok());
-  now += 24 * kHour;  // the next day: both are cancelled, one new order fails twice for the same reason
+  run(wrap(place_order("o1", "east", {{"A", 1, 10'000}})));
+  run(wrap(place_order("o2", "east", {{"A", 1, 10'000}})));
+  now += 24 * kHourUs;  // the next day: both are cancelled, one new order fails twice for the same reason
   order_step<shop::CancelOrderT>("o1");
   order_step<shop::CancelOrderT>("o2");
-  ASSERT_TRUE(run(wrap(place_order("o3", "east", {{"A", 1, 10'000}}))).ok());
+  run(wrap(place_order("o3", "east", {{"A", 1, 10'000}})));
   for (int attempt = 0; attempt < 2; ++attempt) {
-    order_step<shop::FailPaymentT>("o3", [](shop::FailPaymentT& c) { c.reason = shop::PaymentFailure::CardLimit; });
+    order_step<shop::FailPaymentT>("o3", [](auto& c) { c.reason = shop::PaymentFailure::CardLimit; });
   }
   const nlohmann::json days = kpis("day");
   ASSERT_EQ(days.size(), 2u);

@@ -561,10 +561,15 @@ TEST_F(NaiveRecomputation, AlertsForLateSuppliersStaleStockAndPricesBelowCost) {
   std::map<std::string, std::pair<std::size_t, std::int64_t>> forwards;  // order:supplier -> index, deadline
   std::map<std::string, std::pair<std::size_t, std::int64_t>> syncs;     // sku -> index, deadline
   std::map<std::string, std::uint64_t> below_cost_since;
+  // Ship-rate happenings: (position, 0 deadline passed / 1 shipped, supplier, in time).
+  std::vector<std::tuple<std::uint64_t, int, std::string, bool>> ship_rate_steps;
   auto settle = [&](const std::string& kind, const std::string& subject, std::size_t armed, std::int64_t deadline,
                     std::uint64_t ended) {  // ended: position that disarmed it (0: never)
     const std::uint64_t raised = first_past(armed + 1, deadline);
     if (raised != 0 && (ended == 0 || raised <= ended)) expected.insert({kind, subject, raised, ended});
+    if (kind == "supplier_not_shipped" && raised != 0 && (ended == 0 || raised <= ended)) {
+      ship_rate_steps.push_back({raised, 0, subject.substr(subject.rfind(':') + 1), false});
+    }
   };
   for (std::size_t i = 0; i < events_->size(); ++i) {
     const HistoryEvent& e = (*events_)[i];
@@ -575,6 +580,7 @@ TEST_F(NaiveRecomputation, AlertsForLateSuppliersStaleStockAndPricesBelowCost) {
     if (b.type == EventBody::OrderShipped && b.AsOrderShipped()->kind == shop::SourceKind::Supplier) {
       const std::string subject = b.AsOrderShipped()->order_id + ":" + b.AsOrderShipped()->source_id;
       if (auto it = forwards.find(subject); it != forwards.end()) {
+        ship_rate_steps.push_back({e.position, 1, b.AsOrderShipped()->source_id, e.occurred_at_us <= it->second.second});
         settle("supplier_not_shipped", subject, it->second.first, it->second.second, e.position);
         forwards.erase(it);
       }
@@ -596,6 +602,28 @@ TEST_F(NaiveRecomputation, AlertsForLateSuppliersStaleStockAndPricesBelowCost) {
   for (const auto& [subject, armed] : forwards) settle("supplier_not_shipped", subject, armed.first, armed.second, 0);
   for (const auto& [sku, armed] : syncs) settle("stale_supplier_stock", sku, armed.first, armed.second, 0);
   for (const auto& [sku, since] : below_cost_since) expected.insert({"price_below_cost", sku, since, 0});
+  // A supplier's rate: in time / (shipped + open past the deadline); below 95 % raises, at or above clears.
+  std::sort(ship_rate_steps.begin(), ship_rate_steps.end());
+  struct Tally { std::int64_t in_time = 0, shipped = 0, late_open = 0; std::uint64_t raised = 0; };
+  std::map<std::string, Tally> tallies;
+  for (const auto& [position, step, supplier, in_time] : ship_rate_steps) {
+    Tally& t = tallies[supplier];
+    if (step == 0) ++t.late_open;
+    if (step == 1) {
+      if (!in_time) --t.late_open;  // it had passed its deadline while open
+      ++t.shipped;
+      t.in_time += in_time;
+    }
+    const bool below = t.in_time * 100 < 95 * (t.shipped + t.late_open);
+    if (below && t.raised == 0) t.raised = position;
+    if (!below && t.raised != 0) {
+      expected.insert({"supplier_ship_rate_below_target", supplier, t.raised, position});
+      t.raised = 0;
+    }
+  }
+  for (const auto& [supplier, t] : tallies) {
+    if (t.raised != 0) expected.insert({"supplier_ship_rate_below_target", supplier, t.raised, 0});
+  }
 
   const nlohmann::json alerts = read<projections::AlertProjection>("alerts", [](const auto& a) { return a.list(false); });
   std::set<std::tuple<std::string, std::string, std::uint64_t, std::uint64_t>> actual;
@@ -612,6 +640,7 @@ TEST_F(NaiveRecomputation, AlertsForLateSuppliersStaleStockAndPricesBelowCost) {
   EXPECT_TRUE(kinds.contains("bulk_price_change"));
   EXPECT_TRUE(kinds.contains("low_stock"));
   EXPECT_TRUE(kinds.contains("roi_below_target"));
+  EXPECT_TRUE(kinds.contains("supplier_ship_rate_below_target"));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "allocate.h"
 #include "calendar.h"
 #include "rows.h"
+#include "ship_rate.h"
 #include "stock_book.h"
 
 namespace spine::projections {
@@ -15,6 +16,14 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Alert, kind, subject, detail, price, cost, ra
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RoiFigures, sales, refunds, spend)
 
 namespace internal {
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ForwardTally, shipped, shipped_in_time, overdue_open)
+void append_json(JsonText& out, const ForwardTally& tally) {
+  out.begin_object();
+  out.key("overdue_open"), out.value(tally.overdue_open);
+  out.key("shipped"), out.value(tally.shipped);
+  out.key("shipped_in_time"), out.value(tally.shipped_in_time);
+  out.end_object();
+}
 // The rows without a DOM (rows.h, row_text): members sorted by name.
 void append_json(JsonText& out, const Alert& alert) {
   out.begin_object();
@@ -54,7 +63,9 @@ AlertProjection::AlertProjection(const domain::Config& config, const ReadModelOp
       deadlines_(std::make_unique<internal::TrackedTable<std::int64_t>>()),
       actor_changes_(std::make_unique<internal::TrackedTable<std::deque<std::int64_t>>>()),
       roi_(std::make_unique<internal::TrackedTable<RoiFigures>>()),
-      orders_(std::make_unique<internal::TrackedTable<std::vector<std::pair<std::string, std::int64_t>>>>()) {}
+      orders_(std::make_unique<internal::TrackedTable<std::vector<std::pair<std::string, std::int64_t>>>>()),
+      forwards_(std::make_unique<internal::TrackedTable<std::int64_t>>()),
+      ship_rates_(std::make_unique<internal::TrackedTable<internal::ForwardTally>>()) {}
 
 AlertProjection::~AlertProjection() = default;
 
@@ -127,6 +138,7 @@ void AlertProjection::advance_clock(std::int64_t at_us, std::uint64_t position) 
       actor_changes_->erase(subject);
     } else if (kind == "supplier_not_shipped") {
       raise(kind, subject, deadline, position, "not shipped within the agreed hours of the forward");
+      forward_overdue(subject, deadline, position);
     } else {
       raise(kind, subject, deadline, position, "no supplier stock report for over " +
                                                    std::to_string(config_.rules.supplier_stale_minutes) + " minutes");
@@ -144,6 +156,45 @@ void AlertProjection::check_stock(const std::string& sku, const EventContext& co
     raise("low_stock", sku, context.occurred_at_us(), context.position(),
           f.status + ": sellable " + std::to_string(f.sellable()) + " below threshold " + std::to_string(f.alert_threshold));
   }
+}
+
+namespace {
+// `subject` is "order:supplier".
+std::string supplier_of(const std::string& subject) { return subject.substr(subject.rfind(':') + 1); }
+}  // namespace
+
+void AlertProjection::check_ship_rate(const std::string& supplier, std::int64_t at_us, std::uint64_t position) {
+  const internal::ForwardTally* tally = ship_rates_->find(supplier);
+  if (tally == nullptr || tally->meets(config_.rules.min_supplier_ship_rate)) {
+    clear("supplier_ship_rate_below_target", supplier, at_us, position);
+    return;
+  }
+  if (active("supplier_ship_rate_below_target", supplier)) return;
+  raise("supplier_ship_rate_below_target", supplier, at_us, position,
+        std::to_string(tally->shipped_in_time) + " of " + std::to_string(tally->due()) +
+            " due forwards shipped within the agreed hours, below " +
+            std::to_string(static_cast<int>(config_.rules.min_supplier_ship_rate * 100 + 0.5)) + " %");
+}
+
+// A forward still open past its deadline now counts as due, and late.
+void AlertProjection::forward_overdue(const std::string& subject, std::int64_t at_us, std::uint64_t position) {
+  if (!forwards_->contains(subject)) return;
+  const std::string supplier = supplier_of(subject);
+  ++ship_rates_->write(supplier).overdue_open;
+  check_ship_rate(supplier, at_us, position);
+}
+
+// A forward shipped: in time when within the agreed hours of the forward.
+void AlertProjection::forward_shipped(const std::string& subject, std::int64_t at_us, std::uint64_t position) {
+  const std::int64_t* forwarded_at = forwards_->find(subject);
+  if (forwarded_at == nullptr) return;  // shipped without a forward: nothing to time
+  const std::string supplier = supplier_of(subject);
+  internal::ForwardTally& tally = ship_rates_->write(supplier);
+  if (active("supplier_not_shipped", subject)) --tally.overdue_open;
+  ++tally.shipped;
+  if (internal::shipped_in_time(at_us - *forwarded_at, book_->ship_within_hours(supplier))) ++tally.shipped_in_time;
+  forwards_->erase(subject);
+  check_ship_rate(supplier, at_us, position);
 }
 
 void AlertProjection::check_roi(const std::string& sku, const EventContext& context) {
@@ -232,6 +283,7 @@ Status AlertProjection::apply(const EventContext& context) {
     }
     case shop::EventBody::DropshipForwarded: {
       const auto& e = *event.AsDropshipForwarded();
+      forwards_->write(e.order_id + ":" + e.supplier_id) = at;
       arm("supplier_not_shipped", e.order_id + ":" + e.supplier_id,
           at + std::int64_t{book_->ship_within_hours(e.supplier_id)} * internal::kMicrosPerHour);
       break;
@@ -240,6 +292,7 @@ Status AlertProjection::apply(const EventContext& context) {
       const auto& e = *event.AsOrderShipped();
       if (e.kind != shop::SourceKind::Supplier) break;
       const std::string subject = e.order_id + ":" + e.source_id;
+      forward_shipped(subject, at, position);
       disarm("supplier_not_shipped", subject);
       clear("supplier_not_shipped", subject, at, position);
       break;
@@ -250,7 +303,8 @@ Status AlertProjection::apply(const EventContext& context) {
 }
 
 // Rows: alert/<kind>/<subject>/<position>, active/<kind>/<subject>,
-// due/<kind>/<subject>, actor/<id>, roi/<sku>, order/<id>, book/..., clock.
+// due/<kind>/<subject>, actor/<id>, roi/<sku>, order/<id>, forward/<order:supplier>,
+// ship_rate/<supplier>, book/..., clock.
 void AlertProjection::take_changed_rows(RowSink& sink) {
   alerts_->flush("alert/", sink);
   active_->flush("active/", sink);
@@ -258,6 +312,8 @@ void AlertProjection::take_changed_rows(RowSink& sink) {
   actor_changes_->flush("actor/", sink);
   roi_->flush("roi/", sink);
   orders_->flush("order/", sink);
+  forwards_->flush("forward/", sink);
+  ship_rates_->flush("ship_rate/", sink);
   book_->flush("book/", sink);
   sink.put("clock", std::to_string(clock_us_));
 }
@@ -269,6 +325,8 @@ void AlertProjection::write_all_rows(RowSink& sink) const {
   actor_changes_->write_all("actor/", sink);
   roi_->write_all("roi/", sink);
   orders_->write_all("order/", sink);
+  forwards_->write_all("forward/", sink);
+  ship_rates_->write_all("ship_rate/", sink);
   book_->write_all("book/", sink);
   sink.put("clock", std::to_string(clock_us_));
 }
@@ -294,6 +352,10 @@ Status AlertProjection::load_row(std::string_view key, std::string_view value) {
       roi_->load(id, value);
     } else if (table == "order") {
       orders_->load(id, value);
+    } else if (table == "forward") {
+      forwards_->load(id, value);
+    } else if (table == "ship_rate") {
+      ship_rates_->load(id, value);
     } else if (table == "book") {
       return book_->load(id, value);
     } else if (table == "clock") {

@@ -13,6 +13,7 @@
 #include "allocate.h"
 #include "calendar.h"
 #include "rows.h"
+#include "ship_rate.h"
 #include "stock_book.h"
 
 namespace spine::projections {
@@ -229,6 +230,7 @@ struct KpiState {
   TrackedTable<ForwardFacts> forwards;
   TrackedTable<std::vector<CustomerOrder>> customers;
   TrackedTable<DaySeries> series;
+  std::int64_t clock_us = 0;  // the latest occurred-at seen: "now" for forwards past their deadline
 
   std::uint32_t dim(std::string_view text) {
     auto found = dim_ids.find(text);
@@ -406,6 +408,7 @@ void KpiState::apply_stock(const shop::EventBodyUnion& event, std::int64_t at) {
 void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
   using shop::EventBody;
   const std::int64_t hour = calendar.hour(at);
+  clock_us = std::max(clock_us, at);
   if (StockBook::concerns(event)) apply_stock(event, at);
   switch (event.type) {
     case EventBody::ProductListed: {
@@ -514,10 +517,10 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
       if (forward == nullptr) break;
       const std::int64_t forward_hour = calendar.hour(forward->at_us);
       const std::int64_t took = at - forward->at_us;
-      const std::int64_t allowed = std::int64_t{book.ship_within_hours(e.source_id)} * kMicrosPerHour;
+      const bool in_time = shipped_in_time(took, book.ship_within_hours(e.source_id));
       const DimIds forward_dims = dims_named(forward->dims);
       add_all(forward_hour, forward_dims,
-              {{kForwardsShipped, 1}, {kShipTimeSumUs, took}, {kForwardsInTime, took <= allowed ? 1 : 0}});
+              {{kForwardsShipped, 1}, {kShipTimeSumUs, took}, {kForwardsInTime, in_time ? 1 : 0}});
       forwards.erase(key);
       break;
     }
@@ -693,6 +696,7 @@ void KpiProjection::take_changed_rows(RowSink& sink) {
   s.customers.flush("cust/", sink);
   s.series.flush("series/", sink);
   s.book.flush("book/", sink);
+  sink.put("clock", std::to_string(s.clock_us));
 }
 
 void KpiProjection::write_all_rows(RowSink& sink) const {
@@ -706,11 +710,16 @@ void KpiProjection::write_all_rows(RowSink& sink) const {
   s.customers.write_all("cust/", sink);
   s.series.write_all("series/", sink);
   s.book.write_all("book/", sink);
+  sink.put("clock", std::to_string(s.clock_us));
 }
 
 Status KpiProjection::load_row(std::string_view key, std::string_view value) {
   KpiState& s = *state_;
   return internal::load_guarded(key, [&] {
+    if (key == "clock") {
+      s.clock_us = std::stoll(std::string(value));
+      return true;
+    }
     const std::size_t slash = key.find('/');
     if (slash == std::string_view::npos) return false;
     const std::string_view table = key.substr(0, slash), id = key.substr(slash + 1);
@@ -785,6 +794,20 @@ const std::array<std::int64_t, 3>* value_at(const internal::DaySeries& series, s
   auto it = series.days.upper_bound(day);
   if (it == series.days.begin()) return nullptr;
   return &std::prev(it)->second;
+}
+
+// Forwards of `dim` made in hours [lo, hi), still open and past their
+// deadline at the projection's clock (due, and late).
+std::int64_t overdue_open_forwards(const KpiState& s, const std::string& dim, std::int64_t lo, std::int64_t hi) {
+  std::int64_t overdue = 0;
+  s.forwards.for_each([&](std::string_view key, const internal::ForwardFacts& forward) {
+    const std::int64_t hour = s.calendar.hour(forward.at_us);
+    if (hour < lo || hour >= hi) return;
+    if (std::find(forward.dims.begin(), forward.dims.end(), dim) == forward.dims.end()) return;
+    const std::string supplier(key.substr(key.rfind('/') + 1));
+    if (internal::forward_overdue(forward.at_us, s.clock_us, s.book.ship_within_hours(supplier))) ++overdue;
+  });
+  return overdue;
 }
 
 // What buyers of cancelled paid orders of `dim` are owed at the start of
@@ -865,11 +888,14 @@ Result<nlohmann::json> KpiProjection::query(const KpiQuery& q) const {
         {"refund_total", c[kRefunds]},
         {"gross_profit", net - c[kCogs] - c[kCommission] - c[kDropshipCost] - c[kSpend]},
         {"roi", ratio(net, c[kSpend])},
-        {"supplier_ship_rate_48h", ratio(c[kForwardsInTime], c[kForwards])},
+        {"supplier_ship_rate_48h", nullptr},
         {"ctr", ratio(c[kClicks], c[kImpressions])},
         {"cvr", ratio(c[kPaidOrders], c[kVisitors])},
         {"add_to_cart_rate", ratio(c[kAddToCarts], c[kVisitors])},
     };
+    const internal::ForwardTally forwards{c[kForwardsShipped], c[kForwardsInTime],
+                                overdue_open_forwards(s, q.by == "all" ? "all" : q.by + ":" + key, lo, hi)};
+    if (auto rate = forwards.rate()) kpis["supplier_ship_rate_48h"] = *rate;
     kpis["mean_ship_hours"] = c[kForwardsShipped] == 0 ? nlohmann::json(nullptr)
         : nlohmann::json(static_cast<double>(c[kShipTimeSumUs]) / static_cast<double>(c[kForwardsShipped]) / 3.6e9);
 

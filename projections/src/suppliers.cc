@@ -6,6 +6,7 @@
 
 #include "calendar.h"
 #include "rows.h"
+#include "ship_rate.h"
 
 namespace spine::projections {
 
@@ -53,7 +54,7 @@ Status SupplierProjection::apply(const EventContext& context) {
       const std::int64_t took = at - open->second;
       ++s.shipped;
       s.ship_time_sum_us += took;
-      if (took <= std::int64_t{s.ship_within_hours} * internal::kMicrosPerHour) ++s.shipped_in_time;
+      if (internal::shipped_in_time(took, s.ship_within_hours)) ++s.shipped_in_time;
       s.open.erase(open);
       break;
     }
@@ -109,12 +110,11 @@ nlohmann::json SupplierProjection::performance(std::string_view supplier_id) con
   const SupplierRecord* found = suppliers_->find(supplier_id);
   if (found == nullptr) return nullptr;
   const SupplierRecord& s = *found;
-  const std::int64_t allowed = std::int64_t{s.ship_within_hours} * internal::kMicrosPerHour;
-  std::int64_t overdue = 0;
+  internal::ForwardTally tally{s.shipped, s.shipped_in_time, 0};
   for (const auto& [order, forwarded_at] : s.open) {
-    if (clock_us_ - forwarded_at > allowed) ++overdue;
+    if (internal::forward_overdue(forwarded_at, clock_us_, s.ship_within_hours)) ++tally.overdue_open;
   }
-  const std::int64_t decided = s.shipped + overdue;
+  const std::optional<double> ship_rate = tally.rate();
   auto ratio = [](std::int64_t a, std::int64_t b) {
     return b == 0 ? nlohmann::json(nullptr) : nlohmann::json(static_cast<double>(a) / static_cast<double>(b));
   };
@@ -126,8 +126,8 @@ nlohmann::json SupplierProjection::performance(std::string_view supplier_id) con
       {"shipped", s.shipped},
       {"shipped_in_time", s.shipped_in_time},
       {"open_forwards", static_cast<std::int64_t>(s.open.size())},
-      {"overdue_forwards", overdue},
-      {"ship_rate_48h", ratio(s.shipped_in_time, decided)},
+      {"overdue_forwards", tally.overdue_open},
+      {"ship_rate_48h", ship_rate ? nlohmann::json(*ship_rate) : nlohmann::json(nullptr)},
       {"shipped_units", s.shipped_units},
       {"returned_units", s.returned_units},
       {"return_loss_rate", ratio(s.returned_units, s.shipped_units)},
@@ -135,8 +135,7 @@ nlohmann::json SupplierProjection::performance(std::string_view supplier_id) con
   out["mean_ship_hours"] = s.shipped == 0 ? nlohmann::json(nullptr)
                                           : nlohmann::json(static_cast<double>(s.ship_time_sum_us) /
                                                            static_cast<double>(s.shipped) / 3.6e9);
-  out["meets_ship_rate"] = decided == 0 || static_cast<double>(s.shipped_in_time) >=
-                                              config_.rules.min_supplier_ship_rate * static_cast<double>(decided);
+  out["meets_ship_rate"] = tally.meets(config_.rules.min_supplier_ship_rate);
   out["meets_return_loss"] = s.shipped_units == 0 || static_cast<double>(s.returned_units) <=
                                                          config_.rules.max_return_loss_rate * static_cast<double>(s.shipped_units);
   return out;

@@ -3,7 +3,8 @@
 // shipped within its agreed hours of a forward, stale supplier stock (no sync
 // for `supplier_stale_minutes`), bulk price change by one actor (more than
 // `bulk_price_change_skus` in `bulk_price_change_minutes`), price below cost,
-// ROI below `min_roi` for a SKU with spend. Time-based alerts are raised when
+// ROI below `min_roi` for a SKU with spend, a supplier whose ship rate
+// (ship_rate.h) is below `min_supplier_ship_rate`. Time-based alerts are raised when
 // the log's clock (the latest occurred-at) passes their deadline, at the
 // deadline's time. Refused oversells append nothing to the log (promise 6),
 // so they are counted by the command path (metrics), not here.
@@ -21,6 +22,7 @@ namespace spine::projections {
 
 namespace internal {
 class StockBook;
+struct ForwardTally;
 template <typename Row> class TrackedTable;
 }
 
@@ -38,7 +40,7 @@ class AlertProjection final : public Projection {
   AlertProjection(const domain::Config& config, const ReadModelOptions& options);
   ~AlertProjection() override;
   std::string_view name() const override { return "alerts"; }
-  std::uint32_t version() const override { return 2; }  // 2: price and cost figures
+  std::uint32_t version() const override { return 3; }  // 3: supplier ship rate
   Status apply(const EventContext& context) override;
   void take_changed_rows(RowSink& sink) override;
   void write_all_rows(RowSink& sink) const override;
@@ -61,6 +63,9 @@ class AlertProjection final : public Projection {
   void disarm(std::string_view kind, std::string_view subject);
   void check_stock(const std::string& sku, const EventContext& context);
   void check_roi(const std::string& sku, const EventContext& context);
+  void check_ship_rate(const std::string& supplier, std::int64_t at_us, std::uint64_t position);
+  void forward_overdue(const std::string& subject, std::int64_t at_us, std::uint64_t position);
+  void forward_shipped(const std::string& subject, std::int64_t at_us, std::uint64_t position);
 
   domain::Config config_;
   ReadModelOptions options_;
@@ -74,6 +79,8 @@ class AlertProjection final : public Projection {
   Table<std::deque<std::int64_t>> actor_changes_;    // an actor's price changes in the window
   Table<RoiFigures> roi_;                            // by SKU
   Table<std::vector<std::pair<std::string, std::int64_t>>> orders_;  // order -> lines (sku, value)
+  Table<std::int64_t> forwards_;                     // "order:supplier" -> forwarded at (open forwards)
+  Table<internal::ForwardTally> ship_rates_;         // by supplier
   std::int64_t clock_us_ = 0;
   std::string id_;  // alert_id's buffer
 };

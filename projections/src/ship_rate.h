@@ -1,0 +1,40 @@
+// Internal: the supplier ship rate, defined once for the suppliers, KPI and
+// alert projections (docs/projections.md): forwards shipped within the agreed
+// hours over the forwards that are due, that is shipped, or still open past
+// their deadline. A forward not yet due is neither in time nor late.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "calendar.h"
+
+namespace spine::projections::internal {
+
+// True when a forward made at `forwarded_at_us` and still open at `clock_us`
+// is past the supplier's agreed hours.
+inline bool forward_overdue(std::int64_t forwarded_at_us, std::int64_t clock_us, std::int32_t ship_within_hours) {
+  return clock_us - forwarded_at_us > std::int64_t{ship_within_hours} * kMicrosPerHour;
+}
+
+// True when a forward shipped `took_us` after it was made was in time.
+inline bool shipped_in_time(std::int64_t took_us, std::int32_t ship_within_hours) {
+  return took_us <= std::int64_t{ship_within_hours} * kMicrosPerHour;
+}
+
+struct ForwardTally {
+  std::int64_t shipped = 0, shipped_in_time = 0, overdue_open = 0;
+  std::int64_t due() const { return shipped + overdue_open; }
+  // nullopt while no forward is due.
+  std::optional<double> rate() const {
+    if (due() == 0) return std::nullopt;
+    return static_cast<double>(shipped_in_time) / static_cast<double>(due());
+  }
+  // Meets `min_rate` (0.95), or nothing is due yet.
+  bool meets(double min_rate) const {
+    return due() == 0 || static_cast<double>(shipped_in_time) >= min_rate * static_cast<double>(due());
+  }
+  bool operator==(const ForwardTally&) const = default;
+};
+
+}  // namespace spine::projections::internal
