@@ -275,7 +275,7 @@ TEST_F(NaiveRecomputation, PriceHistoryLowestPriceAndPromotionEligibility) {
 }
 
 TEST_F(NaiveRecomputation, SupplierPerformance) {
-  struct Figures { std::int64_t forwards = 0, shipped = 0, in_time = 0, shipped_units = 0, returned_units = 0; };
+  struct Figures { std::int64_t forwards = 0, shipped = 0, in_time = 0, shipped_units = 0, returned_units = 0, written_off = 0; };
   std::map<std::string, Figures> expected;
   std::map<std::string, std::int64_t> forwarded_at;  // order/supplier
   std::map<std::string, std::string> owner;
@@ -298,7 +298,9 @@ TEST_F(NaiveRecomputation, SupplierPerformance) {
     if (b.type == EventBody::StockShipped && owner.contains(b.AsStockShipped()->sku_id)) expected[owner[b.AsStockShipped()->sku_id]].shipped_units += b.AsStockShipped()->quantity;
     if (b.type == EventBody::ReturnReceived) {
       for (const auto& l : b.AsReturnReceived()->lines) {
-        if (owner.contains(l->sku_id)) expected[owner[l->sku_id]].returned_units += l->quantity;
+        if (!owner.contains(l->sku_id)) continue;
+        expected[owner[l->sku_id]].returned_units += l->quantity;
+        if (b.AsReturnReceived()->condition == shop::ReturnCondition::Damaged) expected[owner[l->sku_id]].written_off += l->quantity;
       }
     }
   }
@@ -310,6 +312,10 @@ TEST_F(NaiveRecomputation, SupplierPerformance) {
     EXPECT_EQ(p["shipped_in_time"], f.in_time) << id;
     EXPECT_EQ(p["shipped_units"], f.shipped_units) << id;
     EXPECT_EQ(p["returned_units"], f.returned_units) << id;
+    EXPECT_EQ(p["written_off_units"], f.written_off) << id;
+    if (f.returned_units > 0) {
+      EXPECT_DOUBLE_EQ(p["return_loss_rate"].get<double>(), static_cast<double>(f.written_off) / f.returned_units) << id;
+    }
     EXPECT_GT(f.forwards, 0);
   }
 }
@@ -563,6 +569,9 @@ TEST_F(NaiveRecomputation, AlertsForLateSuppliersStaleStockAndPricesBelowCost) {
   std::map<std::string, std::uint64_t> below_cost_since;
   // Ship-rate happenings: (position, 0 deadline passed / 1 shipped, supplier, in time).
   std::vector<std::tuple<std::uint64_t, int, std::string, bool>> ship_rate_steps;
+  std::map<std::string, std::string> supplier_of_sku;
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> losses;  // supplier -> returned, written off
+  std::map<std::string, std::uint64_t> loss_raised;
   auto settle = [&](const std::string& kind, const std::string& subject, std::size_t armed, std::int64_t deadline,
                     std::uint64_t ended) {  // ended: position that disarmed it (0: never)
     const std::uint64_t raised = first_past(armed + 1, deadline);
@@ -589,6 +598,27 @@ TEST_F(NaiveRecomputation, AlertsForLateSuppliersStaleStockAndPricesBelowCost) {
       const std::string sku = b.AsSupplierStockSynced()->sku_id;
       if (auto it = syncs.find(sku); it != syncs.end()) settle("stale_supplier_stock", sku, it->second.first, it->second.second, e.position);
       syncs[sku] = {i, b.AsSupplierStockSynced()->reported_at + 15 * 60'000'000LL};
+    }
+    if (b.type == EventBody::SkuListed && !b.AsSkuListed()->supplier_id.empty()) {
+      supplier_of_sku[b.AsSkuListed()->sku_id] = b.AsSkuListed()->supplier_id;
+    }
+    if (b.type == EventBody::ReturnReceived) {  // over 5 % of returned units written off raises, at most 5 % clears
+      std::set<std::string> touched;
+      for (const auto& l : b.AsReturnReceived()->lines) {
+        if (!supplier_of_sku.contains(l->sku_id)) continue;
+        auto& [returned, written_off] = losses[supplier_of_sku[l->sku_id]];
+        returned += l->quantity;
+        if (b.AsReturnReceived()->condition == shop::ReturnCondition::Damaged) written_off += l->quantity;
+        touched.insert(supplier_of_sku[l->sku_id]);
+      }
+      for (const std::string& supplier : touched) {
+        const bool above = losses[supplier].second * 100 > 5 * losses[supplier].first;
+        if (above && !loss_raised.contains(supplier)) loss_raised[supplier] = e.position;
+        if (!above && loss_raised.contains(supplier)) {
+          expected.insert({"supplier_return_loss_above_limit", supplier, loss_raised[supplier], e.position});
+          loss_raised.erase(supplier);
+        }
+      }
     }
     if (b.type == EventBody::PriceChanged) {
       const std::string sku = b.AsPriceChanged()->sku_id;
@@ -621,6 +651,7 @@ TEST_F(NaiveRecomputation, AlertsForLateSuppliersStaleStockAndPricesBelowCost) {
       t.raised = 0;
     }
   }
+  for (const auto& [supplier, since] : loss_raised) expected.insert({"supplier_return_loss_above_limit", supplier, since, 0});
   for (const auto& [supplier, t] : tallies) {
     if (t.raised != 0) expected.insert({"supplier_ship_rate_below_target", supplier, t.raised, 0});
   }

@@ -6,7 +6,7 @@
 #include "allocate.h"
 #include "calendar.h"
 #include "rows.h"
-#include "ship_rate.h"
+#include "supplier_terms.h"
 #include "stock_book.h"
 
 namespace spine::projections {
@@ -17,6 +17,13 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RoiFigures, sales, refunds, spend)
 
 namespace internal {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ForwardTally, shipped, shipped_in_time, overdue_open)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ReturnTally, returned, written_off)
+void append_json(JsonText& out, const ReturnTally& tally) {
+  out.begin_object();
+  out.key("returned"), out.value(tally.returned);
+  out.key("written_off"), out.value(tally.written_off);
+  out.end_object();
+}
 void append_json(JsonText& out, const ForwardTally& tally) {
   out.begin_object();
   out.key("overdue_open"), out.value(tally.overdue_open);
@@ -65,7 +72,8 @@ AlertProjection::AlertProjection(const domain::Config& config, const ReadModelOp
       roi_(std::make_unique<internal::TrackedTable<RoiFigures>>()),
       orders_(std::make_unique<internal::TrackedTable<std::vector<std::pair<std::string, std::int64_t>>>>()),
       forwards_(std::make_unique<internal::TrackedTable<std::int64_t>>()),
-      ship_rates_(std::make_unique<internal::TrackedTable<internal::ForwardTally>>()) {}
+      ship_rates_(std::make_unique<internal::TrackedTable<internal::ForwardTally>>()),
+      return_losses_(std::make_unique<internal::TrackedTable<internal::ReturnTally>>()) {}
 
 AlertProjection::~AlertProjection() = default;
 
@@ -197,6 +205,31 @@ void AlertProjection::forward_shipped(const std::string& subject, std::int64_t a
   check_ship_rate(supplier, at_us, position);
 }
 
+// Returned units of dropship SKUs count for their supplier; those received
+// damaged are written off.
+void AlertProjection::return_received(const shop::ReturnReceivedT& e, std::int64_t at_us, std::uint64_t position) {
+  std::set<std::string> suppliers;
+  for (const auto& line : e.lines) {
+    const internal::SkuLevels* levels = book_->find(line->sku_id);
+    if (levels == nullptr || levels->stock.supplier_id.empty()) continue;
+    internal::ReturnTally& tally = return_losses_->write(levels->stock.supplier_id);
+    tally.returned += line->quantity;
+    if (e.condition == shop::ReturnCondition::Damaged) tally.written_off += line->quantity;
+    suppliers.insert(levels->stock.supplier_id);
+  }
+  for (const std::string& supplier : suppliers) {
+    const internal::ReturnTally& tally = *return_losses_->find(supplier);
+    if (tally.within(config_.rules.max_return_loss_rate)) {
+      clear("supplier_return_loss_above_limit", supplier, at_us, position);
+    } else if (!active("supplier_return_loss_above_limit", supplier)) {
+      raise("supplier_return_loss_above_limit", supplier, at_us, position,
+            std::to_string(tally.written_off) + " of " + std::to_string(tally.returned) +
+                " returned units written off, above " +
+                std::to_string(static_cast<int>(config_.rules.max_return_loss_rate * 100 + 0.5)) + " %");
+    }
+  }
+}
+
 void AlertProjection::check_roi(const std::string& sku, const EventContext& context) {
   const RoiFigures* figures = roi_->find(sku);
   if (figures == nullptr || figures->spend <= 0) return;
@@ -281,6 +314,7 @@ Status AlertProjection::apply(const EventContext& context) {
       check_roi(e.sku_id, context);
       break;
     }
+    case shop::EventBody::ReturnReceived: return_received(*event.AsReturnReceived(), at, position); break;
     case shop::EventBody::DropshipForwarded: {
       const auto& e = *event.AsDropshipForwarded();
       forwards_->write(e.order_id + ":" + e.supplier_id) = at;
@@ -304,7 +338,7 @@ Status AlertProjection::apply(const EventContext& context) {
 
 // Rows: alert/<kind>/<subject>/<position>, active/<kind>/<subject>,
 // due/<kind>/<subject>, actor/<id>, roi/<sku>, order/<id>, forward/<order:supplier>,
-// ship_rate/<supplier>, book/..., clock.
+// ship_rate/<supplier>, return_loss/<supplier>, book/..., clock.
 void AlertProjection::take_changed_rows(RowSink& sink) {
   alerts_->flush("alert/", sink);
   active_->flush("active/", sink);
@@ -314,6 +348,7 @@ void AlertProjection::take_changed_rows(RowSink& sink) {
   orders_->flush("order/", sink);
   forwards_->flush("forward/", sink);
   ship_rates_->flush("ship_rate/", sink);
+  return_losses_->flush("return_loss/", sink);
   book_->flush("book/", sink);
   sink.put("clock", std::to_string(clock_us_));
 }
@@ -327,6 +362,7 @@ void AlertProjection::write_all_rows(RowSink& sink) const {
   orders_->write_all("order/", sink);
   forwards_->write_all("forward/", sink);
   ship_rates_->write_all("ship_rate/", sink);
+  return_losses_->write_all("return_loss/", sink);
   book_->write_all("book/", sink);
   sink.put("clock", std::to_string(clock_us_));
 }
@@ -356,6 +392,8 @@ Status AlertProjection::load_row(std::string_view key, std::string_view value) {
       forwards_->load(id, value);
     } else if (table == "ship_rate") {
       ship_rates_->load(id, value);
+    } else if (table == "return_loss") {
+      return_losses_->load(id, value);
     } else if (table == "book") {
       return book_->load(id, value);
     } else if (table == "clock") {

@@ -13,7 +13,7 @@
 #include "allocate.h"
 #include "calendar.h"
 #include "rows.h"
-#include "ship_rate.h"
+#include "supplier_terms.h"
 #include "stock_book.h"
 
 namespace spine::projections {

@@ -6,12 +6,12 @@
 
 #include "calendar.h"
 #include "rows.h"
-#include "ship_rate.h"
+#include "supplier_terms.h"
 
 namespace spine::projections {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SupplierRecord, name, ship_within_hours, forwards, shipped, shipped_in_time,
-                                   ship_time_sum_us, open, shipped_units, returned_units)
+                                   ship_time_sum_us, open, shipped_units, returned_units, written_off_units)
 
 SupplierProjection::SupplierProjection(const domain::Config& config)
     : config_(config),
@@ -64,9 +64,12 @@ Status SupplierProjection::apply(const EventContext& context) {
       break;
     }
     case shop::EventBody::ReturnReceived: {
-      for (const auto& line : event.AsReturnReceived()->lines) {
+      const auto& e = *event.AsReturnReceived();
+      for (const auto& line : e.lines) {
         if (const std::string* owner = sku_supplier_->find(line->sku_id)) {
-          suppliers_->write(*owner).returned_units += line->quantity;
+          SupplierRecord& s = suppliers_->write(*owner);
+          s.returned_units += line->quantity;
+          if (e.condition == shop::ReturnCondition::Damaged) s.written_off_units += line->quantity;
         }
       }
       break;
@@ -130,14 +133,17 @@ nlohmann::json SupplierProjection::performance(std::string_view supplier_id) con
       {"ship_rate_48h", ship_rate ? nlohmann::json(*ship_rate) : nlohmann::json(nullptr)},
       {"shipped_units", s.shipped_units},
       {"returned_units", s.returned_units},
-      {"return_loss_rate", ratio(s.returned_units, s.shipped_units)},
+      {"written_off_units", s.written_off_units},
+      {"return_rate", ratio(s.returned_units, s.shipped_units)},
   };
   out["mean_ship_hours"] = s.shipped == 0 ? nlohmann::json(nullptr)
                                           : nlohmann::json(static_cast<double>(s.ship_time_sum_us) /
                                                            static_cast<double>(s.shipped) / 3.6e9);
   out["meets_ship_rate"] = tally.meets(config_.rules.min_supplier_ship_rate);
-  out["meets_return_loss"] = s.shipped_units == 0 || static_cast<double>(s.returned_units) <=
-                                                         config_.rules.max_return_loss_rate * static_cast<double>(s.shipped_units);
+  const internal::ReturnTally returns{s.returned_units, s.written_off_units};
+  const std::optional<double> loss_rate = returns.loss_rate();
+  out["return_loss_rate"] = loss_rate ? nlohmann::json(*loss_rate) : nlohmann::json(nullptr);
+  out["meets_return_loss"] = returns.within(config_.rules.max_return_loss_rate);
   return out;
 }
 

@@ -4,7 +4,8 @@
 // for `supplier_stale_minutes`), bulk price change by one actor (more than
 // `bulk_price_change_skus` in `bulk_price_change_minutes`), price below cost,
 // ROI below `min_roi` for a SKU with spend, a supplier whose ship rate
-// (ship_rate.h) is below `min_supplier_ship_rate`. Time-based alerts are raised when
+// (supplier_terms.h) is below `min_supplier_ship_rate` or whose return loss
+// rate is above `max_return_loss_rate`. Time-based alerts are raised when
 // the log's clock (the latest occurred-at) passes their deadline, at the
 // deadline's time. Refused oversells append nothing to the log (promise 6),
 // so they are counted by the command path (metrics), not here.
@@ -23,6 +24,7 @@ namespace spine::projections {
 namespace internal {
 class StockBook;
 struct ForwardTally;
+struct ReturnTally;
 template <typename Row> class TrackedTable;
 }
 
@@ -66,6 +68,7 @@ class AlertProjection final : public Projection {
   void check_ship_rate(const std::string& supplier, std::int64_t at_us, std::uint64_t position);
   void forward_overdue(const std::string& subject, std::int64_t at_us, std::uint64_t position);
   void forward_shipped(const std::string& subject, std::int64_t at_us, std::uint64_t position);
+  void return_received(const shop::ReturnReceivedT& e, std::int64_t at_us, std::uint64_t position);
 
   domain::Config config_;
   ReadModelOptions options_;
@@ -81,6 +84,7 @@ class AlertProjection final : public Projection {
   Table<std::vector<std::pair<std::string, std::int64_t>>> orders_;  // order -> lines (sku, value)
   Table<std::int64_t> forwards_;                     // "order:supplier" -> forwarded at (open forwards)
   Table<internal::ForwardTally> ship_rates_;         // by supplier
+  Table<internal::ReturnTally> return_losses_;       // by supplier
   std::int64_t clock_us_ = 0;
   std::string id_;  // alert_id's buffer
 };

@@ -22,6 +22,7 @@ struct SupplierRecord {
   std::int64_t forwards = 0, shipped = 0, shipped_in_time = 0, ship_time_sum_us = 0;
   std::map<std::string, std::int64_t> open;  // order id -> forwarded at (us)
   std::int64_t shipped_units = 0, returned_units = 0;
+  std::int64_t written_off_units = 0;  // returned units received damaged
 };
 
 class SupplierProjection final : public Projection {
@@ -29,7 +30,7 @@ class SupplierProjection final : public Projection {
   explicit SupplierProjection(const domain::Config& config);
   ~SupplierProjection() override;
   std::string_view name() const override { return "suppliers"; }
-  std::uint32_t version() const override { return 1; }
+  std::uint32_t version() const override { return 2; }  // 2: written-off units
   Status apply(const EventContext& context) override;
   void take_changed_rows(RowSink& sink) override;
   void write_all_rows(RowSink& sink) const override;

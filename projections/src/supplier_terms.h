@@ -1,7 +1,10 @@
-// Internal: the supplier ship rate, defined once for the suppliers, KPI and
-// alert projections (docs/projections.md): forwards shipped within the agreed
-// hours over the forwards that are due, that is shipped, or still open past
-// their deadline. A forward not yet due is neither in time nor late.
+// Internal: the figures of a supplier's agreed terms, defined once for the
+// suppliers, KPI and alert projections (docs/projections.md).
+// - Ship rate: forwards shipped within the agreed hours over the forwards
+//   that are due, that is shipped, or still open past their deadline. A
+//   forward not yet due is neither in time nor late.
+// - Return loss rate: returned units written off (damaged) over returned
+//   units of the supplier's SKUs.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +38,20 @@ struct ForwardTally {
     return due() == 0 || static_cast<double>(shipped_in_time) >= min_rate * static_cast<double>(due());
   }
   bool operator==(const ForwardTally&) const = default;
+};
+
+struct ReturnTally {
+  std::int64_t returned = 0, written_off = 0;
+  // nullopt while nothing was returned.
+  std::optional<double> loss_rate() const {
+    if (returned == 0) return std::nullopt;
+    return static_cast<double>(written_off) / static_cast<double>(returned);
+  }
+  // At most `max_rate` (0.05), or nothing returned yet.
+  bool within(double max_rate) const {
+    return returned == 0 || static_cast<double>(written_off) <= max_rate * static_cast<double>(returned);
+  }
+  bool operator==(const ReturnTally&) const = default;
 };
 
 }  // namespace spine::projections::internal
