@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -174,6 +175,21 @@ VerifyReport merge(const std::vector<RangeWalk>& walks) {
   return report;
 }
 
+// True for a store whose creation was cut before RocksDB wrote CURRENT: the
+// folder exists, CURRENT does not, and no write-ahead log or table file holds
+// a byte (appends start only after the open that writes CURRENT returns). A
+// folder that lost CURRENT but holds data is not this, and fails to open.
+bool creation_cut_before_current(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec) || fs::exists(fs::path(dir) / "CURRENT", ec)) return false;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string extension = entry.path().extension().string();
+    if ((extension == ".log" || extension == ".sst") && entry.file_size(ec) > 0) return false;
+  }
+  return !ec;
+}
+
 }  // namespace
 
 Result<VerifyReport> verify_store(const std::string& dir, const std::function<void(std::uint64_t)>& on_progress,
@@ -189,6 +205,7 @@ Result<VerifyReport> verify_store(const std::string& dir, const std::function<vo
   // A store killed while it was being created has its families in creation
   // order up to the kill: nothing can have been appended (appends start after
   // the open that creates them all returns), so its log is empty and intact.
+  if (creation_cut_before_current(dir)) return VerifyReport{};
   std::vector<std::string> present;
   if (rocksdb::DB::ListColumnFamilies(db_options, dir, &present).ok() && present.size() < families.size()) {
     bool creation_prefix = true;
