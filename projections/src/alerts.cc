@@ -68,7 +68,7 @@ AlertProjection::AlertProjection(const domain::Config& config, const ReadModelOp
       alerts_(std::make_unique<internal::TrackedTable<Alert>>()),
       active_(std::make_unique<internal::TrackedTable<std::string>>()),
       deadlines_(std::make_unique<internal::TrackedTable<std::int64_t>>()),
-      actor_changes_(std::make_unique<internal::TrackedTable<std::deque<std::int64_t>>>()),
+      actor_changes_(std::make_unique<internal::TrackedTable<std::vector<std::pair<std::string, std::int64_t>>>>()),
       roi_(std::make_unique<internal::TrackedTable<RoiFigures>>()),
       orders_(std::make_unique<internal::TrackedTable<std::vector<std::pair<std::string, std::int64_t>>>>()),
       forwards_(std::make_unique<internal::TrackedTable<std::int64_t>>()),
@@ -230,6 +230,19 @@ void AlertProjection::return_received(const shop::ReturnReceivedT& e, std::int64
   }
 }
 
+// Keeps `actor`'s price changes of the trailing `window` (SKU, time) and
+// returns how many distinct SKUs they touched: changing one SKU's price many
+// times is not a bulk change.
+std::size_t AlertProjection::record_price_change(const std::string& actor, const std::string& sku, std::int64_t at_us,
+                                                 std::int64_t window_us) {
+  auto& changes = actor_changes_->write(actor);
+  changes.emplace_back(sku, at_us);
+  std::erase_if(changes, [&](const auto& change) { return change.second <= at_us - window_us; });
+  std::set<std::string_view> distinct;
+  for (const auto& change : changes) distinct.insert(change.first);
+  return distinct.size();
+}
+
 void AlertProjection::check_roi(const std::string& sku, const EventContext& context) {
   const RoiFigures* figures = roi_->find(sku);
   if (figures == nullptr || figures->spend <= 0) return;
@@ -269,13 +282,11 @@ Status AlertProjection::apply(const EventContext& context) {
         clear("price_below_cost", e.sku_id, at, position);
       }
       const std::string actor(context.record.actor());
-      std::deque<std::int64_t>& times = actor_changes_->write(actor);
       const std::int64_t window = std::int64_t{config_.rules.bulk_price_change_minutes} * kMicrosPerMinute;
-      times.push_back(at);
-      while (!times.empty() && times.front() <= at - window) times.pop_front();
-      if (static_cast<std::int64_t>(times.size()) > config_.rules.bulk_price_change_skus) {
+      const std::size_t skus = record_price_change(actor, e.sku_id, at, window);
+      if (skus > static_cast<std::size_t>(config_.rules.bulk_price_change_skus)) {
         raise("bulk_price_change", actor, at, position,
-              std::to_string(times.size()) + " SKU prices changed within " +
+              std::to_string(skus) + " SKUs' prices changed within " +
                   std::to_string(config_.rules.bulk_price_change_minutes) + " minutes");
       }
       // Cleared once the actor has changed no price for a whole window.

@@ -65,6 +65,8 @@ class AlertProjection final : public Projection {
   void disarm(std::string_view kind, std::string_view subject);
   void check_stock(const std::string& sku, const EventContext& context);
   void check_roi(const std::string& sku, const EventContext& context);
+  std::size_t record_price_change(const std::string& actor, const std::string& sku, std::int64_t at_us,
+                                  std::int64_t window_us);
   void check_ship_rate(const std::string& supplier, std::int64_t at_us, std::uint64_t position);
   void forward_overdue(const std::string& subject, std::int64_t at_us, std::uint64_t position);
   void forward_shipped(const std::string& subject, std::int64_t at_us, std::uint64_t position);
@@ -79,7 +81,7 @@ class AlertProjection final : public Projection {
   Table<std::string> active_;                        // "kind/subject" -> its alert's key
   Table<std::int64_t> deadlines_;                    // "kind/subject" -> deadline (armed)
   std::set<std::pair<std::int64_t, std::string>> due_;  // (deadline, "kind/subject"): derived from deadlines_
-  Table<std::deque<std::int64_t>> actor_changes_;    // an actor's price changes in the window
+  Table<std::vector<std::pair<std::string, std::int64_t>>> actor_changes_;  // an actor's price changes in the window: (sku, at)
   Table<RoiFigures> roi_;                            // by SKU
   Table<std::vector<std::pair<std::string, std::int64_t>>> orders_;  // order -> lines (sku, value)
   Table<std::int64_t> forwards_;                     // "order:supplier" -> forwarded at (open forwards)
