@@ -103,6 +103,8 @@ TEST_F(KpiReversals, ACancelledPaidOrderGivesBackItsCostAndIsOwedUntilRefunded) 
   ASSERT_EQ(days.size(), 2u);
   EXPECT_EQ(days[0]["kpis"]["refund_due"], 0);
   EXPECT_EQ(days[1]["kpis"]["refund_due"], 10'800);
+  // Both of the customer's paid orders were cancelled: no purchase stands, so no repurchase.
+  EXPECT_TRUE(total()["kpis"]["repurchase_rate"].is_null()) << total()["kpis"]["repurchase_rate"];
 }
 
 TEST_F(KpiReversals, AResellableReturnGivesBackItsCostAWrittenOffOneKeepsIt) {

@@ -398,6 +398,7 @@ TEST_F(NaiveRecomputation, KpiTotalsByChannelRegionAndDay) {
       case EventBody::OrderCancelled: {  // a paid order's own units go back on sale
         total["cancelled_orders"] += 1;
         const Order& order = orders[b.AsOrderCancelled()->order_id];
+        if (order.paid) paid_orders_of_customer[customer_of[b.AsOrderCancelled()->order_id]] -= 1;  // no purchase any more
         if (order.paid) {
           for (const Line& l : order.lines) total["cogs"] -= (l.own - l.restocked) * l.cost;
         }

@@ -67,7 +67,8 @@ struct ForwardFacts {
   std::int64_t at_us = 0;
   std::vector<std::string> dims;
 };
-struct CustomerOrder {
+struct CustomerOrder {  // a paid order that stands (a cancelled one is removed)
+  std::string order;
   std::int64_t hour = 0;
   std::int32_t channel = 0, device = 0;
   std::string region;
@@ -85,7 +86,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrderFacts, customer, region, channel, device
                                    paid, refunded, cancelled, failed_reasons)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SkuFacts, category, supplier, rating)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ForwardFacts, at_us, dims)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CustomerOrder, hour, channel, device, region)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CustomerOrder, order, hour, channel, device, region)
 
 void to_json(nlohmann::json& j, const DaySeries& s) {
   nlohmann::json days = nlohmann::json::object();
@@ -160,6 +161,7 @@ void append_json(JsonText& out, const std::vector<CustomerOrder>& orders) {
     out.key("channel"), out.value(std::int64_t{order.channel});
     out.key("device"), out.value(std::int64_t{order.device});
     out.key("hour"), out.value(order.hour);
+    out.key("order"), out.value(order.order);
     out.key("region"), out.value(order.region);
     out.end_object();
   }
@@ -332,7 +334,7 @@ struct KpiState {
     add_all(hour, order_dims(order), {{kCogs, cogs}, {kCommission, commission}});
   }
 
-  void cancel(std::int64_t hour, OrderFacts& order);
+  void cancel(std::int64_t hour, const std::string& order_id, OrderFacts& order);
   void refund(std::int64_t hour, OrderFacts& order, std::int64_t amount);
   void restock(std::int64_t hour, OrderFacts& order, const std::string& sku, std::int64_t quantity);
   void apply(const shop::EventBodyUnion& event, std::int64_t at);
@@ -342,11 +344,14 @@ struct KpiState {
 // A cancellation counts in the order's placement cohort. A paid order's own
 // units go back on sale, so their cost of goods is reversed now; what was paid
 // is owed to the buyer (refund due) until refunds settle it.
-void KpiState::cancel(std::int64_t hour, OrderFacts& order) {
+void KpiState::cancel(std::int64_t hour, const std::string& order_id, OrderFacts& order) {
   if (order.cancelled) return;
   order.cancelled = true;
   count_order(order.placed_hour, order, order_dims(order), kCancelledOrders);
   if (order.paid == 0) return;
+  if (customers.contains(order.customer)) {  // a cancelled order is no purchase for the repurchase rate
+    std::erase_if(customers.write(order.customer), [&](const CustomerOrder& paid) { return paid.order == order_id; });
+  }
   for (const LineFacts& line : order.lines) book_line_costs(hour, order, line, -line.cost * (line.own_quantity - line.restocked), 0);
   add_all(hour, order_dims(order), kRefundDue, order.paid - order.refunded);
 }
@@ -467,7 +472,7 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
         add_all(hour, line_dimensions, {{kPaidValue, line.value}, {kCogs, cogs}, {kCommission, commission}});
         add_all(hour, dims, {{kCogs, cogs}, {kCommission, commission}});
       }
-      customers.write(order.customer).push_back(CustomerOrder{hour, order.channel, order.device, order.region});
+      customers.write(order.customer).push_back(CustomerOrder{e.order_id, hour, order.channel, order.device, order.region});
       break;
     }
     case EventBody::PaymentFailed: {
@@ -482,7 +487,7 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
     }
     case EventBody::OrderCancelled: {
       const auto& e = *event.AsOrderCancelled();
-      if (orders.contains(e.order_id)) cancel(hour, orders.write(e.order_id));
+      if (orders.contains(e.order_id)) cancel(hour, e.order_id, orders.write(e.order_id));
       break;
     }
     case EventBody::DropshipForwarded: {
