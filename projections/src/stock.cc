@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "allocate.h"
 #include "rows.h"
 #include "stock_book.h"
 
@@ -27,6 +28,7 @@ StockProjection::StockProjection(const domain::Config& config, const ReadModelOp
       book_(std::make_unique<StockBook>(internal::Calendar{options.utc_offset_minutes}, config.rules,
                                         options.default_lead_time_days)),
       revenue_(std::make_unique<internal::TrackedTable<std::int64_t>>()),
+      order_lines_(std::make_unique<internal::TrackedTable<std::vector<std::pair<std::string, std::int64_t>>>>()),
       abc_(std::make_unique<AbcTable>()) {}
 
 StockProjection::~StockProjection() = default;
@@ -37,27 +39,60 @@ Status StockProjection::apply(const EventContext& context) {
   if (context.event == nullptr) return *context.decode_error;
   const shop::EventBodyUnion& event = *context.event;
   clock_us_ = std::max(clock_us_, context.occurred_at_us());
-  if (event.type == shop::EventBody::OrderPlaced) {
-    for (const auto& line : event.AsOrderPlaced()->lines) {
-      revenue_->write(line->sku_id) += line->unit_price * line->quantity - line->discount;
-    }
-    ++revenue_generation_;
-  } else if (StockBook::concerns(event)) {
-    book_->apply(event, context.occurred_at_us());
-  }
+  apply_sale(event);
+  if (StockBook::concerns(event)) book_->apply(event, context.occurred_at_us());
   return ok_status();
 }
 
-// Rows: book/... (the stock book), revenue/<sku>, clock.
+// Revenue for the ABC classes: the line value of paid orders, taken back when
+// a paid order is cancelled, less refunds of orders that stand (split over
+// the lines by value). Placed but unpaid orders count nothing.
+void StockProjection::apply_sale(const shop::EventBodyUnion& event) {
+  using Lines = std::vector<std::pair<std::string, std::int64_t>>;
+  auto add = [&](const Lines& lines, const std::vector<std::int64_t>& amounts, int sign) {
+    for (std::size_t i = 0; i < lines.size(); ++i) revenue_->write(lines[i].first) += sign * amounts[i];
+    ++revenue_generation_;
+  };
+  auto values = [](const Lines& lines) {
+    std::vector<std::int64_t> out;
+    for (const auto& line : lines) out.push_back(line.second);
+    return out;
+  };
+  if (const auto* placed = event.AsOrderPlaced()) {
+    Lines& lines = order_lines_->write(placed->order_id);
+    lines.clear();
+    for (const auto& line : placed->lines) lines.emplace_back(line->sku_id, line->unit_price * line->quantity - line->discount);
+  } else if (const auto* paid = event.AsOrderPaid()) {
+    const Lines* lines = order_lines_->find(paid->order_id);
+    if (lines == nullptr) return;
+    Lines copy = *lines;
+    add(copy, values(copy), +1);
+    order_lines_->erase(paid->order_id);
+    order_lines_->write("paid/" + paid->order_id) = std::move(copy);
+  } else if (const auto* cancelled = event.AsOrderCancelled()) {
+    const Lines* lines = order_lines_->find("paid/" + cancelled->order_id);
+    if (lines != nullptr) add(*lines, values(*lines), -1);
+    order_lines_->erase("paid/" + cancelled->order_id);
+    order_lines_->erase(cancelled->order_id);
+  } else if (const auto* refund = event.AsRefundIssued()) {
+    const Lines* lines = order_lines_->find("paid/" + refund->order_id);
+    if (lines != nullptr) add(*lines, internal::allocate(refund->amount, values(*lines)), -1);
+  }
+}
+
+// Rows: book/... (the stock book), revenue/<sku>, order/<id> and
+// order/paid/<id> (lines), clock.
 void StockProjection::take_changed_rows(RowSink& sink) {
   book_->flush("book/", sink);
   revenue_->flush("revenue/", sink);
+  order_lines_->flush("order/", sink);
   sink.put("clock", std::to_string(clock_us_));
 }
 
 void StockProjection::write_all_rows(RowSink& sink) const {
   book_->write_all("book/", sink);
   revenue_->write_all("revenue/", sink);
+  order_lines_->write_all("order/", sink);
   sink.put("clock", std::to_string(clock_us_));
 }
 
@@ -67,6 +102,10 @@ Status StockProjection::load_row(std::string_view key, std::string_view value) {
     if (key.starts_with("revenue/")) {
       revenue_->load(key.substr(8), value);
       ++revenue_generation_;
+      return true;
+    }
+    if (key.starts_with("order/")) {
+      order_lines_->load(key.substr(6), value);
       return true;
     }
     if (key == "clock") {
@@ -89,8 +128,9 @@ std::unordered_map<std::string, char> abc_classes(const internal::TrackedTable<s
   ranked.reserve(revenue.size());
   std::int64_t total = 0;
   revenue.for_each([&](std::string_view sku, std::int64_t value) {
-    ranked.emplace_back(value, sku);
-    total += value;
+    const std::int64_t counted = std::max<std::int64_t>(value, 0);  // refunds of shipping can pass a SKU's sales
+    ranked.emplace_back(counted, sku);
+    total += counted;
   });
   std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
     return a.first != b.first ? a.first > b.first : a.second < b.second;

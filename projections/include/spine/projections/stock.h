@@ -24,7 +24,7 @@ class StockProjection final : public Projection {
   ~StockProjection() override;
 
   std::string_view name() const override { return "stock"; }
-  std::uint32_t version() const override { return 2; }  // 2: dropship units reserved since the report, by order
+  std::uint32_t version() const override { return 3; }  // 3: ABC classes on sales that stand
   Status apply(const EventContext& context) override;
   void take_changed_rows(RowSink& sink) override;
   void write_all_rows(RowSink& sink) const override;
@@ -44,7 +44,10 @@ class StockProjection final : public Projection {
   domain::Config config_;
   ReadModelOptions options_;
   std::unique_ptr<internal::StockBook> book_;
-  std::unique_ptr<internal::TrackedTable<std::int64_t>> revenue_;  // placed line value per SKU (ABC class)
+  std::unique_ptr<internal::TrackedTable<std::int64_t>> revenue_;  // sales that stand, per SKU (ABC class)
+  // Order -> its lines (SKU, value); "paid/<order>" once paid, dropped when cancelled.
+  std::unique_ptr<internal::TrackedTable<std::vector<std::pair<std::string, std::int64_t>>>> order_lines_;
+  void apply_sale(const shop::EventBodyUnion& event);
   std::int64_t clock_us_ = 0;
   // ABC classes of every SKU, built on the first read after revenue changed
   // (a read walks no other SKU's revenue). Readers run concurrently under
