@@ -87,7 +87,9 @@ TEST_F(SupplierTerms, OneDefinitionInSupplierFiguresKpisAndAlerts) {
   now = start + 10 * kHourUs;
   ship("f1");  // in time
   now = start + 49 * kHourUs;
-  forward("f3");  // the log's clock passes f2's 48 hours; f3 is not due
+  forward("f3");  // f3 is not due
+  EXPECT_EQ(performance()["overdue_forwards"], 0) << "late only once the log records f2's deadline";
+  EXPECT_EQ(record_due_deadlines(), 2u) << "f2's 48 hours, and the 15 minutes of the supplier's report";
   nlohmann::json figures = performance();
   EXPECT_EQ(figures["forwards"], 3);
   EXPECT_EQ(figures["overdue_forwards"], 1);

@@ -17,16 +17,6 @@ using Json = nlohmann::json;
 
 std::string spine(const std::string& arguments) { return std::string(SPINE_BINARY) + " " + arguments; }
 
-// RFC 3339 UTC text with microseconds ("2026-12-02T05:31:12.123456Z").
-std::string rfc3339(std::int64_t utc_us) {
-  const std::time_t seconds = static_cast<std::time_t>(utc_us / 1'000'000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[64];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(utc_us % 1'000'000));
-  return text;
-}
 
 // The `data` of an HTTP answer, checking its position.
 Json http_data(HttpClient& client, const std::string& target, std::uint64_t position) {

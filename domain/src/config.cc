@@ -103,7 +103,7 @@ class ConfigReader {
 
 Status read_rules(const ConfigReader& r, const toml::table& t, RuleThresholds& rules) {
   if (Status s = r.only_keys(t, {"max_missing_attribute_ratio", "max_price_spread", "video_min_seconds",
-                                 "video_max_seconds", "supplier_stale_minutes", "bulk_price_change_skus",
+                                 "video_max_seconds", "supplier_stale_minutes", "own_ship_within_hours", "bulk_price_change_skus",
                                  "bulk_price_change_minutes", "low_stock_floor", "safety_stock_factor", "min_roi",
                                  "min_supplier_ship_rate", "max_return_loss_rate", "promo_min_sales",
                                  "max_order_lines", "max_line_quantity", "max_skus_per_product",
@@ -118,6 +118,7 @@ Status read_rules(const ConfigReader& r, const toml::table& t, RuleThresholds& r
   step(r.read(t, "video_min_seconds", rules.video_min_seconds));
   step(r.read(t, "video_max_seconds", rules.video_max_seconds));
   step(r.read(t, "supplier_stale_minutes", rules.supplier_stale_minutes));
+  step(r.read(t, "own_ship_within_hours", rules.own_ship_within_hours));
   step(r.read(t, "bulk_price_change_skus", rules.bulk_price_change_skus));
   step(r.read(t, "bulk_price_change_minutes", rules.bulk_price_change_minutes));
   step(r.read(t, "low_stock_floor", rules.low_stock_floor));
@@ -139,6 +140,9 @@ Status read_rules(const ConfigReader& r, const toml::table& t, RuleThresholds& r
   if (rules.max_order_lines < 1 || rules.max_line_quantity < 1 || rules.max_skus_per_product < 1 ||
       rules.max_price_changes < 1 || rules.max_title_chars < 1) {
     return r.error(&t, "the max_* limits must be at least 1");
+  }
+  if (rules.supplier_stale_minutes < 1 || rules.own_ship_within_hours < 1 || rules.bulk_price_change_minutes < 1) {
+    return r.error(&t, "supplier_stale_minutes, own_ship_within_hours and bulk_price_change_minutes must be at least 1");
   }
   return ok_status();
 }

@@ -108,6 +108,8 @@ Result<Decision> decide(const shop::CommandBodyUnion& command, const LoadedStrea
     case CommandBody::RecordSpend:
     case CommandBody::RecordTraffic:
       return detail::decide_returns(command, context);
+    case CommandBody::RecordDeadline:
+      return detail::decide_deadline(*command.AsRecordDeadline(), context);
     case CommandBody::NONE:
       break;
   }

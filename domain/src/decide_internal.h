@@ -43,5 +43,6 @@ Result<Decision> decide_catalog(const shop::CommandBodyUnion& command, const Con
 Result<Decision> decide_stock(const shop::CommandBodyUnion& command, const Context& context);
 Result<Decision> decide_orders(const shop::CommandBodyUnion& command, const Context& context);
 Result<Decision> decide_returns(const shop::CommandBodyUnion& command, const Context& context);
+Result<Decision> decide_deadline(const shop::RecordDeadlineT& command, const Context& context);
 
 }  // namespace spine::domain::detail

@@ -273,6 +273,7 @@ void evolve(AggregateState& state, const shop::EventBodyUnion& event) {
 
     case EventBody::SpendRecorded:
     case EventBody::TrafficRecorded:
+    case EventBody::DeadlinePassed:
     case EventBody::NONE:
       break;
   }

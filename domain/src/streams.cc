@@ -15,6 +15,7 @@ StreamKind stream_kind(std::string_view stream_id) {
       {"product-", StreamKind::kProduct},     {"stock-", StreamKind::kStock},
       {"order-", StreamKind::kOrder},         {"supplier-", StreamKind::kSupplier},
       {"warehouse-", StreamKind::kWarehouse}, {"marketing-", StreamKind::kMarketing},
+      {"deadline-", StreamKind::kDeadline},
   };
   for (const Prefix& prefix : kPrefixes) {
     if (stream_id.starts_with(prefix.text)) return prefix.kind;
@@ -30,6 +31,7 @@ std::string_view stream_kind_name(StreamKind kind) {
     case StreamKind::kSupplier: return "supplier";
     case StreamKind::kWarehouse: return "warehouse";
     case StreamKind::kMarketing: return "marketing";
+    case StreamKind::kDeadline: return "deadline";
     case StreamKind::kUnknown: break;
   }
   return "unknown";

@@ -73,7 +73,8 @@ AlertProjection::AlertProjection(const domain::Config& config, const ReadModelOp
       orders_(std::make_unique<internal::TrackedTable<std::vector<std::pair<std::string, std::int64_t>>>>()),
       forwards_(std::make_unique<internal::TrackedTable<std::int64_t>>()),
       ship_rates_(std::make_unique<internal::TrackedTable<internal::ForwardTally>>()),
-      return_losses_(std::make_unique<internal::TrackedTable<internal::ReturnTally>>()) {}
+      return_losses_(std::make_unique<internal::TrackedTable<internal::ReturnTally>>()),
+      unshipped_(std::make_unique<internal::TrackedTable<std::vector<std::string>>>()) {}
 
 AlertProjection::~AlertProjection() = default;
 
@@ -131,26 +132,40 @@ void AlertProjection::disarm(std::string_view kind, std::string_view subject) {
   deadlines_->erase(id);
 }
 
-// Raises (or, for bulk price changes, clears) every deadline the clock passed.
-void AlertProjection::advance_clock(std::int64_t at_us, std::uint64_t position) {
-  if (at_us <= clock_us_) return;
-  clock_us_ = at_us;
-  while (!due_.empty() && due_.begin()->first < clock_us_) {
-    const auto [deadline, id] = *due_.begin();
-    due_.erase(due_.begin());
-    deadlines_->erase(id);
+std::vector<domain::Deadline> AlertProjection::due_deadlines(std::int64_t now_us, std::size_t limit) const {
+  std::vector<domain::Deadline> due;
+  for (const auto& [deadline, id] : due_) {
+    if (deadline > now_us || due.size() >= limit) break;
     const std::size_t slash = id.find('/');
-    const std::string kind = id.substr(0, slash), subject = id.substr(slash + 1);
-    if (kind == "bulk_price_change") {
-      clear(kind, subject, deadline, position);
-      actor_changes_->erase(subject);
-    } else if (kind == "supplier_not_shipped") {
-      raise(kind, subject, deadline, position, "not shipped within the agreed hours of the forward");
-      forward_overdue(subject, deadline, position);
-    } else {
-      raise(kind, subject, deadline, position, "no supplier stock report for over " +
-                                                   std::to_string(config_.rules.supplier_stale_minutes) + " minutes");
-    }
+    due.push_back({id.substr(0, slash), id.substr(slash + 1), deadline});
+  }
+  return due;
+}
+
+// A deadline fell due: raises its alert (or, for a bulk price change, clears
+// it), at the deadline's time. Acts only on the deadline armed now: one met
+// (the forward shipped) or re-armed (a newer report) was disarmed.
+void AlertProjection::deadline_passed(const shop::DeadlinePassedT& e, std::uint64_t position) {
+  const std::int64_t* armed = deadlines_->find(alert_id(e.kind, e.subject));
+  if (armed == nullptr || *armed != e.due_at) return;
+  disarm(e.kind, e.subject);
+  if (e.kind == domain::kBulkPriceChangeWindow) {
+    clear(e.kind, e.subject, e.due_at, position);
+    actor_changes_->erase(e.subject);
+  } else if (e.kind == domain::kSupplierNotShipped) {
+    raise(e.kind, e.subject, e.due_at, position, "not shipped within the agreed hours of the forward");
+    forward_overdue(e.subject, e.due_at, position);
+  } else if (e.kind == domain::kOwnNotShipped) {
+    raise(e.kind, e.subject, e.due_at, position,
+          "not shipped within " + std::to_string(config_.rules.own_ship_within_hours) + " hours of payment");
+  } else if (e.kind == domain::kStaleSupplierStock) {
+    const internal::SkuLevels* levels = book_->find(e.subject);
+    if (levels != nullptr && !book_->listed(*levels)) return;  // not on sale: its feed may rest
+    const bool never = levels == nullptr || levels->stock.supplier_reported_at_us == 0;
+    raise(e.kind, e.subject, e.due_at, position,
+          never ? "no supplier stock report since the SKU was listed"
+                : "no supplier stock report for over " + std::to_string(config_.rules.supplier_stale_minutes) +
+                      " minutes");
   }
 }
 
@@ -158,7 +173,7 @@ void AlertProjection::check_stock(const std::string& sku, const EventContext& co
   const internal::SkuLevels* levels = book_->find(sku);
   if (levels == nullptr || !levels->stock.exists) return;
   const internal::StockFigures f = book_->figures(*levels, clock_us_);
-  if (f.status == "ok") {
+  if (!f.listed || f.status == "ok") {  // a delisted SKU raises no stock alert
     clear("low_stock", sku, context.occurred_at_us(), context.position());
   } else if (!active("low_stock", sku)) {  // the detail is built only for a new alert
     raise("low_stock", sku, context.occurred_at_us(), context.position(),
@@ -256,19 +271,126 @@ void AlertProjection::check_roi(const std::string& sku, const EventContext& cont
   }
 }
 
+void AlertProjection::order_placed(const shop::OrderPlacedT& e) {
+  auto& lines = orders_->write(e.order_id);
+  lines.clear();
+  std::vector<std::string> warehouses;
+  for (const auto& line : e.lines) {
+    lines.emplace_back(line->sku_id, line->unit_price * line->quantity - line->discount);
+    for (const auto& allocation : line->allocations) {
+      if (allocation->kind != shop::SourceKind::Warehouse) continue;
+      if (std::find(warehouses.begin(), warehouses.end(), allocation->source_id) == warehouses.end()) {
+        warehouses.push_back(allocation->source_id);
+      }
+    }
+  }
+  if (!warehouses.empty()) unshipped_->write(e.order_id) = std::move(warehouses);
+}
+
+// Paid: ROI counts the sale, and each own warehouse of the order has
+// `own_ship_within_hours` to ship.
+void AlertProjection::order_paid(const std::string& order_id, const EventContext& context) {
+  if (const auto* lines = orders_->find(order_id)) {
+    for (const auto& line : *lines) roi_->write(line.first).sales += line.second;
+    for (const auto& line : *lines) check_roi(line.first, context);
+  }
+  if (const auto* warehouses = unshipped_->find(order_id)) {
+    const std::int64_t due = context.occurred_at_us() +
+                             std::int64_t{config_.rules.own_ship_within_hours} * internal::kMicrosPerHour;
+    for (const std::string& warehouse : *warehouses) arm(domain::kOwnNotShipped, order_id + ":" + warehouse, due);
+  }
+}
+
+// A cancelled order has nothing left to ship: its deadlines go, its alerts clear.
+void AlertProjection::order_cancelled(const std::string& order_id, std::int64_t at_us, std::uint64_t position) {
+  if (const auto* warehouses = unshipped_->find(order_id)) {
+    for (const std::string& warehouse : std::vector<std::string>(*warehouses)) {
+      disarm(domain::kOwnNotShipped, order_id + ":" + warehouse);
+      clear(domain::kOwnNotShipped, order_id + ":" + warehouse, at_us, position);
+    }
+    unshipped_->erase(order_id);
+  }
+  const auto* lines = orders_->find(order_id);
+  if (lines == nullptr) return;
+  std::set<std::string> forwarded;  // "order:supplier" of the order's dropship lines
+  for (const auto& line : *lines) {
+    const internal::SkuLevels* levels = book_->find(line.first);
+    if (levels == nullptr || levels->stock.supplier_id.empty()) continue;
+    const std::string subject = order_id + ":" + levels->stock.supplier_id;
+    if (forwards_->contains(subject)) forwarded.insert(subject);
+  }
+  for (const std::string& subject : forwarded) {
+    if (active(domain::kSupplierNotShipped, subject)) {  // it counted as due and late while open
+      const std::string supplier = supplier_of(subject);
+      --ship_rates_->write(supplier).overdue_open;
+      check_ship_rate(supplier, at_us, position);
+    }
+    disarm(domain::kSupplierNotShipped, subject);
+    clear(domain::kSupplierNotShipped, subject, at_us, position);
+    forwards_->erase(subject);
+  }
+}
+
+void AlertProjection::order_shipped(const shop::OrderShippedT& e, std::int64_t at_us, std::uint64_t position) {
+  const std::string subject = e.order_id + ":" + e.source_id;
+  if (e.kind == shop::SourceKind::Supplier) {
+    forward_shipped(subject, at_us, position);
+    disarm(domain::kSupplierNotShipped, subject);
+    clear(domain::kSupplierNotShipped, subject, at_us, position);
+    return;
+  }
+  disarm(domain::kOwnNotShipped, subject);
+  clear(domain::kOwnNotShipped, subject, at_us, position);
+  if (const auto* warehouses = unshipped_->find(e.order_id)) {
+    std::vector<std::string> left = *warehouses;
+    std::erase(left, e.source_id);
+    if (left.empty()) {
+      unshipped_->erase(e.order_id);
+    } else {
+      unshipped_->write(e.order_id) = std::move(left);
+    }
+  }
+}
+
+// Delisted: the product's SKUs raise no stock alerts (check_stock clears
+// low_stock) and their stale supplier stock clears. Relisted: a dropship SKU
+// has `supplier_stale_minutes` from its last report, or from now if that is
+// already past, to report again.
+void AlertProjection::listing_changed(bool relisted, const EventContext& context) {
+  const std::string& product = relisted ? context.event->AsProductRelisted()->product_id
+                                        : context.event->AsProductDelisted()->product_id;
+  const std::int64_t at = context.occurred_at_us();
+  const std::int64_t stale_after = std::int64_t{config_.rules.supplier_stale_minutes} * kMicrosPerMinute;
+  for (const auto& [sku, levels] : book_->skus()) {
+    if (levels->stock.product_id != product || levels->stock.supplier_id.empty()) continue;
+    const std::string id(sku);
+    if (!relisted) {
+      clear(domain::kStaleSupplierStock, id, at, context.position());
+    } else {
+      const std::int64_t reported = levels->stock.supplier_reported_at_us;
+      arm(domain::kStaleSupplierStock, id, std::max(at, (reported == 0 ? at : reported) + stale_after));
+    }
+  }
+}
+
 Status AlertProjection::apply(const EventContext& context) {
   if (context.event == nullptr) return *context.decode_error;
   const shop::EventBodyUnion& event = *context.event;
   const std::int64_t at = context.occurred_at_us();
   const std::uint64_t position = context.position();
-  advance_clock(at, position);
+  clock_us_ = std::max(clock_us_, at);
+  const std::int64_t stale_after = std::int64_t{config_.rules.supplier_stale_minutes} * kMicrosPerMinute;
   if (internal::StockBook::concerns(event)) {
     for (const std::string& sku : book_->apply(event, at)) check_stock(sku, context);
     if (event.type == shop::EventBody::SupplierStockSynced) {
       const auto& e = *event.AsSupplierStockSynced();
-      clear("stale_supplier_stock", e.sku_id, at, position);
-      arm("stale_supplier_stock", e.sku_id,
-          e.reported_at + std::int64_t{config_.rules.supplier_stale_minutes} * kMicrosPerMinute);
+      clear(domain::kStaleSupplierStock, e.sku_id, at, position);
+      arm(domain::kStaleSupplierStock, e.sku_id, e.reported_at + stale_after);
+    } else if (event.type == shop::EventBody::SkuListed && !event.AsSkuListed()->supplier_id.empty()) {
+      // A dropship SKU that never reports goes stale as one that stopped.
+      arm(domain::kStaleSupplierStock, event.AsSkuListed()->sku_id, at + stale_after);
+    } else if (event.type == shop::EventBody::ProductDelisted || event.type == shop::EventBody::ProductRelisted) {
+      listing_changed(event.type == shop::EventBody::ProductRelisted, context);
     }
   }
   switch (event.type) {
@@ -290,23 +412,12 @@ Status AlertProjection::apply(const EventContext& context) {
                   std::to_string(config_.rules.bulk_price_change_minutes) + " minutes");
       }
       // Cleared once the actor has changed no price for a whole window.
-      if (active("bulk_price_change", actor)) arm("bulk_price_change", actor, at + window);
+      if (active("bulk_price_change", actor)) arm(domain::kBulkPriceChangeWindow, actor, at + window);
       break;
     }
-    case shop::EventBody::OrderPlaced: {
-      const auto& e = *event.AsOrderPlaced();
-      auto& lines = orders_->write(e.order_id);
-      lines.clear();
-      for (const auto& line : e.lines) lines.emplace_back(line->sku_id, line->unit_price * line->quantity - line->discount);
-      break;
-    }
-    case shop::EventBody::OrderPaid: {
-      const auto* lines = orders_->find(event.AsOrderPaid()->order_id);
-      if (lines == nullptr) break;
-      for (const auto& [sku, value] : *lines) roi_->write(sku).sales += value;
-      for (const auto& [sku, value] : *lines) check_roi(sku, context);
-      break;
-    }
+    case shop::EventBody::OrderPlaced: order_placed(*event.AsOrderPlaced()); break;
+    case shop::EventBody::OrderPaid: order_paid(event.AsOrderPaid()->order_id, context); break;
+    case shop::EventBody::OrderCancelled: order_cancelled(event.AsOrderCancelled()->order_id, at, position); break;
     case shop::EventBody::RefundIssued: {
       const auto& e = *event.AsRefundIssued();
       const auto* lines = orders_->find(e.order_id);
@@ -329,19 +440,12 @@ Status AlertProjection::apply(const EventContext& context) {
     case shop::EventBody::DropshipForwarded: {
       const auto& e = *event.AsDropshipForwarded();
       forwards_->write(e.order_id + ":" + e.supplier_id) = at;
-      arm("supplier_not_shipped", e.order_id + ":" + e.supplier_id,
+      arm(domain::kSupplierNotShipped, e.order_id + ":" + e.supplier_id,
           at + std::int64_t{book_->ship_within_hours(e.supplier_id)} * internal::kMicrosPerHour);
       break;
     }
-    case shop::EventBody::OrderShipped: {
-      const auto& e = *event.AsOrderShipped();
-      if (e.kind != shop::SourceKind::Supplier) break;
-      const std::string subject = e.order_id + ":" + e.source_id;
-      forward_shipped(subject, at, position);
-      disarm("supplier_not_shipped", subject);
-      clear("supplier_not_shipped", subject, at, position);
-      break;
-    }
+    case shop::EventBody::OrderShipped: order_shipped(*event.AsOrderShipped(), at, position); break;
+    case shop::EventBody::DeadlinePassed: deadline_passed(*event.AsDeadlinePassed(), position); break;
     default: break;
   }
   return ok_status();
@@ -349,7 +453,7 @@ Status AlertProjection::apply(const EventContext& context) {
 
 // Rows: alert/<kind>/<subject>/<position>, active/<kind>/<subject>,
 // due/<kind>/<subject>, actor/<id>, roi/<sku>, order/<id>, forward/<order:supplier>,
-// ship_rate/<supplier>, return_loss/<supplier>, book/..., clock.
+// ship_rate/<supplier>, return_loss/<supplier>, unshipped/<order>, book/..., clock.
 void AlertProjection::take_changed_rows(RowSink& sink) {
   alerts_->flush("alert/", sink);
   active_->flush("active/", sink);
@@ -360,6 +464,7 @@ void AlertProjection::take_changed_rows(RowSink& sink) {
   forwards_->flush("forward/", sink);
   ship_rates_->flush("ship_rate/", sink);
   return_losses_->flush("return_loss/", sink);
+  unshipped_->flush("unshipped/", sink);
   book_->flush("book/", sink);
   sink.put("clock", std::to_string(clock_us_));
 }
@@ -374,6 +479,7 @@ void AlertProjection::write_all_rows(RowSink& sink) const {
   forwards_->write_all("forward/", sink);
   ship_rates_->write_all("ship_rate/", sink);
   return_losses_->write_all("return_loss/", sink);
+  unshipped_->write_all("unshipped/", sink);
   book_->write_all("book/", sink);
   sink.put("clock", std::to_string(clock_us_));
 }
@@ -405,6 +511,8 @@ Status AlertProjection::load_row(std::string_view key, std::string_view value) {
       ship_rates_->load(id, value);
     } else if (table == "return_loss") {
       return_losses_->load(id, value);
+    } else if (table == "unshipped") {
+      unshipped_->load(id, value);
     } else if (table == "book") {
       return book_->load(id, value);
     } else if (table == "clock") {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "allocate.h"
+#include "spine/domain/deadlines.h"
 #include "calendar.h"
 #include "rows.h"
 #include "supplier_terms.h"
@@ -32,6 +33,8 @@ enum Counter : int {
 };
 
 using Counters = std::array<std::int64_t, kCounterCount>;
+
+constexpr std::int64_t kSlowMovingDays = 30;  // no sale in this many days, and listed at least this long
 
 // Dimension values ("all", "channel:web", "sku:S-1") by small interned ids
 // (KpiState::dims); rows and queries still name them by their text.
@@ -66,6 +69,7 @@ struct SkuFacts {
 struct ForwardFacts {
   std::int64_t at_us = 0;
   std::vector<std::string> dims;
+  bool overdue = false;  // open, and its deadline recorded in the log
 };
 struct CustomerOrder {  // a paid order that stands (a cancelled one is removed)
   std::string order;
@@ -77,7 +81,12 @@ struct DaySeries {
   std::int64_t listed_day = 0;
   bool dropship = false;
   std::int64_t cost = 0;
-  std::map<std::int64_t, std::array<std::int64_t, 3>> days;  // day -> available, on hand, shipped (end of day)
+  std::map<std::int64_t, std::array<std::int64_t, 3>> days;  // day -> sellable, on hand, shipped (end of day)
+  std::map<std::int64_t, bool> listing;  // day -> on sale at the end of it (the days it changed)
+  bool on_sale(std::int64_t day) const {
+    auto it = listing.upper_bound(day);
+    return it == listing.begin() || std::prev(it)->second;
+  }
 };
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LineFacts, sku, category, supplier, rating, quantity, value, cost, own_quantity,
@@ -85,13 +94,16 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LineFacts, sku, category, supplier, rating, q
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrderFacts, customer, region, channel, device, lines, return_reasons, placed_hour,
                                    paid, refunded, cancelled, failed_reasons)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SkuFacts, category, supplier, rating)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ForwardFacts, at_us, dims)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ForwardFacts, at_us, dims, overdue)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CustomerOrder, order, hour, channel, device, region)
 
 void to_json(nlohmann::json& j, const DaySeries& s) {
   nlohmann::json days = nlohmann::json::object();
   for (const auto& [day, values] : s.days) days[std::to_string(day)] = values;
-  j = {{"listed_day", s.listed_day}, {"dropship", s.dropship}, {"cost", s.cost}, {"days", std::move(days)}};
+  nlohmann::json listing = nlohmann::json::object();
+  for (const auto& [day, on_sale] : s.listing) listing[std::to_string(day)] = on_sale;
+  j = {{"listed_day", s.listed_day}, {"dropship", s.dropship}, {"cost", s.cost}, {"days", std::move(days)},
+       {"listing", std::move(listing)}};
 }
 void from_json(const nlohmann::json& j, DaySeries& s) {
   j.at("listed_day").get_to(s.listed_day);
@@ -99,6 +111,8 @@ void from_json(const nlohmann::json& j, DaySeries& s) {
   j.at("cost").get_to(s.cost);
   s.days.clear();
   for (const auto& [day, values] : j.at("days").items()) s.days[std::stoll(day)] = values.get<std::array<std::int64_t, 3>>();
+  s.listing.clear();
+  for (const auto& [day, on_sale] : j.at("listing").items()) s.listing[std::stoll(day)] = on_sale.get<bool>();
 }
 
 // The same rows without a DOM (rows.h, row_text): members in nlohmann's
@@ -152,6 +166,7 @@ void append_json(JsonText& out, const ForwardFacts& forward) {
   out.begin_array();
   for (const std::string& dim : forward.dims) out.value(dim);
   out.end_array();
+  out.key("overdue"), out.value(forward.overdue);
   out.end_object();
 }
 void append_json(JsonText& out, const std::vector<CustomerOrder>& orders) {
@@ -181,6 +196,13 @@ void append_json(JsonText& out, const DaySeries& series) {
   out.end_object();
   out.key("dropship"), out.value(series.dropship);
   out.key("listed_day"), out.value(series.listed_day);
+  out.key("listing");
+  out.begin_object();
+  for_each_by_decimal_text(series.listing, [&](std::string_view day, bool on_sale) {
+    out.key(day);
+    out.value(on_sale);
+  });
+  out.end_object();
   out.end_object();
 }
 
@@ -348,6 +370,9 @@ void KpiState::cancel(std::int64_t hour, const std::string& order_id, OrderFacts
   if (order.cancelled) return;
   order.cancelled = true;
   count_order(order.placed_hour, order, order_dims(order), kCancelledOrders);
+  for (const LineFacts& line : order.lines) {  // a cancelled forward is neither shipped nor open
+    if (!line.supplier.empty() && forwards.contains(order_id + "/" + line.supplier)) forwards.erase(order_id + "/" + line.supplier);
+  }
   if (order.paid == 0) return;
   if (customers.contains(order.customer)) {  // a cancelled order is no purchase for the repurchase rate
     std::erase_if(customers.write(order.customer), [&](const CustomerOrder& paid) { return paid.order == order_id; });
@@ -403,8 +428,12 @@ void KpiState::apply_stock(const shop::EventBodyUnion& event, std::int64_t at) {
       s.dropship = !levels.stock.supplier_id.empty();
       s.cost = levels.stock.cost_price;
     }
+    if (event.type == shop::EventBody::ProductDelisted || event.type == shop::EventBody::ProductRelisted) {
+      s.listing[day] = event.type == shop::EventBody::ProductRelisted;
+    }
     auto& values = s.days[day];
-    values[0] = levels.stock.available();
+    // Sellable: own stock available, and for a dropship SKU what its supplier can still take.
+    values[0] = levels.stock.available() + (levels.stock.supplier_id.empty() ? 0 : levels.stock.supplier_available());
     values[1] = levels.stock.on_hand();
     if (event.type == shop::EventBody::StockShipped) values[2] += event.AsStockShipped()->quantity;
   }
@@ -488,6 +517,19 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
     case EventBody::OrderCancelled: {
       const auto& e = *event.AsOrderCancelled();
       if (orders.contains(e.order_id)) cancel(hour, e.order_id, orders.write(e.order_id));
+      break;
+    }
+    case EventBody::DeadlinePassed: {  // an open forward past its deadline: due, and late
+      const auto& e = *event.AsDeadlinePassed();
+      if (e.kind != domain::kSupplierNotShipped) break;
+      const std::size_t colon = e.subject.rfind(':');
+      if (colon == std::string::npos) break;
+      const std::string key = e.subject.substr(0, colon) + "/" + e.subject.substr(colon + 1);
+      const ForwardFacts* forward = forwards.find(key);
+      const std::int64_t hours = book.ship_within_hours(e.subject.substr(colon + 1));
+      if (forward != nullptr && forward->at_us + hours * internal::kMicrosPerHour == e.due_at) {
+        forwards.write(key).overdue = true;
+      }
       break;
     }
     case EventBody::DropshipForwarded: {
@@ -802,15 +844,14 @@ const std::array<std::int64_t, 3>* value_at(const internal::DaySeries& series, s
 }
 
 // Forwards of `dim` made in hours [lo, hi), still open and past their
-// deadline at the projection's clock (due, and late).
+// deadline as the log recorded it (due, and late).
 std::int64_t overdue_open_forwards(const KpiState& s, const std::string& dim, std::int64_t lo, std::int64_t hi) {
   std::int64_t overdue = 0;
-  s.forwards.for_each([&](std::string_view key, const internal::ForwardFacts& forward) {
+  s.forwards.for_each([&](std::string_view, const internal::ForwardFacts& forward) {
     const std::int64_t hour = s.calendar.hour(forward.at_us);
     if (hour < lo || hour >= hi) return;
     if (std::find(forward.dims.begin(), forward.dims.end(), dim) == forward.dims.end()) return;
-    const std::string supplier(key.substr(key.rfind('/') + 1));
-    if (internal::forward_overdue(forward.at_us, s.clock_us, s.book.ship_within_hours(supplier))) ++overdue;
+    if (forward.overdue) ++overdue;
   });
   return overdue;
 }
@@ -860,6 +901,9 @@ Result<nlohmann::json> KpiProjection::query(const KpiQuery& q) const {
     Counters& sum = rows[{period_start_hour(q.granularity, hour, from_hour), key}];
     for (int i = 0; i < internal::kCounterCount; ++i) sum[i] += it->second[i];
   }
+  // A shop's total always has its row: stock figures (stockouts, slow
+  // movers) stand in a period without a sale.
+  if (q.granularity == "total" && q.by == "all" && rows.empty()) rows[{from_hour, "all"}] = Counters{};
 
   nlohmann::json out_rows = nlohmann::json::array();
   for (const auto& [period, c] : rows) {
@@ -921,10 +965,10 @@ Result<nlohmann::json> KpiProjection::query(const KpiQuery& q) const {
       Int128 value_sum = 0;
       // Sums and counts: any row order gives the same figures.
       s.series.for_each([&](std::string_view sku, const DaySeries& series) {
-        if (series.dropship || !sku_selected(sku)) return;
+        if (!sku_selected(sku)) return;
         for (std::int64_t day = std::max(first_day, series.listed_day); day < end_day; ++day) {
           const auto* v = value_at(series, day);
-          if (v == nullptr) continue;
+          if (v == nullptr || !series.on_sale(day)) continue;
           ++listed_days;
           if ((*v)[0] <= 0) ++stockout_days;
         }
@@ -932,11 +976,14 @@ Result<nlohmann::json> KpiProjection::query(const KpiQuery& q) const {
           const auto* v = value_at(series, day);
           if (v != nullptr) value_sum += static_cast<Int128>((*v)[1]) * series.cost;
         }
+        // Slow-moving is judged over 30 days: of SKUs on sale at the end, listed 30 days or more.
         const auto* last = value_at(series, end_day - 1);
-        if (last != nullptr && (*last)[1] > 0) {
+        const bool judged = series.on_sale(end_day - 1) && end_day - series.listed_day >= kSlowMovingDays;
+        if (last != nullptr && (*last)[1] > 0 && judged) {
           ++with_stock;
           std::int64_t sold = 0;
-          for (auto it = series.days.upper_bound(end_day - 31); it != series.days.end() && it->first <= end_day - 1; ++it) {
+          for (auto it = series.days.upper_bound(end_day - kSlowMovingDays - 1);
+               it != series.days.end() && it->first <= end_day - 1; ++it) {
             sold += it->second[2];
           }
           if (sold == 0) ++slow;

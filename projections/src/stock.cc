@@ -180,6 +180,7 @@ nlohmann::json StockProjection::figures_json(const std::string& sku_id) const {
       {"product_id", levels.stock.product_id},
       {"supplier_id", levels.stock.supplier_id},
       {"dropship", f.dropship},
+      {"listed", f.listed},
       {"cost_price", levels.stock.cost_price},
       {"on_hand", f.on_hand},
       {"committed", f.committed},
@@ -209,9 +210,11 @@ nlohmann::json StockProjection::figures_json(const std::string& sku_id) const {
 
 nlohmann::json StockProjection::sku(std::string_view sku_id) const { return figures_json(std::string(sku_id)); }
 
-nlohmann::json StockProjection::list(std::string_view status) const {
+nlohmann::json StockProjection::list(std::string_view status, Listed listed) const {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& [sku, levels] : book_->skus()) {
+    const bool on_sale = book_->listed(*levels);
+    if ((listed == Listed::kOnSale && !on_sale) || (listed == Listed::kDelisted && on_sale)) continue;
     nlohmann::json figures = figures_json(std::string(sku));
     if (figures.is_null()) continue;
     if (!status.empty() && figures["status"] != status) continue;

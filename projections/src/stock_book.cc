@@ -109,6 +109,8 @@ bool StockBook::concerns(const shop::EventBodyUnion& event) {
     case EventBody::StockRestocked:
     case EventBody::SupplierRegistered:
     case EventBody::ReturnReceived:
+    case EventBody::ProductDelisted:
+    case EventBody::ProductRelisted:
       return true;
     default:
       return false;
@@ -139,6 +141,20 @@ std::vector<std::string> StockBook::apply(const shop::EventBodyUnion& event, std
     const auto& e = *event.AsSupplierRegistered();
     suppliers_.write(e.supplier_id) = SupplierTerms{e.lead_time_days, e.ship_within_hours > 0 ? e.ship_within_hours : 48};
     return {};
+  }
+  if (event.type == EventBody::ProductDelisted || event.type == EventBody::ProductRelisted) {
+    const std::string& product = event.type == EventBody::ProductDelisted ? event.AsProductDelisted()->product_id
+                                                                          : event.AsProductRelisted()->product_id;
+    if (event.type == EventBody::ProductDelisted) {
+      delisted_.write(product) = occurred_at_us;
+    } else {
+      delisted_.erase(product);
+    }
+    std::vector<std::string> changed;  // delistings are rare: a walk over the SKUs is fine
+    for (const auto& [sku, levels] : skus_.sorted()) {
+      if (levels->stock.product_id == product) changed.emplace_back(sku);
+    }
+    return changed;
   }
   if (event.type == EventBody::ReturnReceived) {
     const auto& e = *event.AsReturnReceived();
@@ -180,11 +196,13 @@ std::int32_t StockBook::ship_within_hours(const std::string& supplier_id) const 
 void StockBook::flush(const std::string& prefix, RowSink& sink) {
   skus_.flush(prefix + "sku/", sink);
   suppliers_.flush(prefix + "supplier/", sink);
+  delisted_.flush(prefix + "delisted/", sink);
 }
 
 void StockBook::write_all(const std::string& prefix, RowSink& sink) const {
   skus_.write_all(prefix + "sku/", sink);
   suppliers_.write_all(prefix + "supplier/", sink);
+  delisted_.write_all(prefix + "delisted/", sink);
 }
 
 bool StockBook::load(std::string_view key, std::string_view value) {
@@ -192,6 +210,8 @@ bool StockBook::load(std::string_view key, std::string_view value) {
     skus_.load(key.substr(4), value);
   } else if (key.starts_with("supplier/")) {
     suppliers_.load(key.substr(9), value);
+  } else if (key.starts_with("delisted/")) {
+    delisted_.load(key.substr(9), value);
   } else {
     return false;
   }
@@ -208,6 +228,7 @@ StockFigures StockBook::figures(const SkuLevels& levels, std::int64_t now_us) co
   f.damaged = levels.damaged;
   f.forecast = f.on_hand + f.incoming - f.committed;
   f.dropship = !s.supplier_id.empty();
+  f.listed = listed(levels);
   f.supplier_available = f.dropship ? s.supplier_available() : 0;
   f.supplier_reported_at_us = s.supplier_reported_at_us;
   f.lead_time_days = lead_time_days(s.supplier_id);

@@ -4,7 +4,7 @@
 // units per local day (sales), units written off as damaged on return, and
 // each supplier's terms (lead time for safety stock, agreed ship hours). The
 // stock, alerts and KPI projections each own one; its rows ("sku/<id>",
-// "supplier/<id>") are written under the owner's prefix.
+// "supplier/<id>", "delisted/<product>") are written under the owner's prefix.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +36,7 @@ struct StockFigures {
   std::int64_t supplier_available = 0, supplier_reported_at_us = 0;
   std::int64_t lead_time_days = 0, sales_over_lead_time = 0, sales_7d = 0;
   std::int64_t safety_stock = 0, alert_threshold = 0, reorder_suggestion = 0;
+  bool listed = true;                  // the SKU's product is on sale (not delisted)
   std::string status;                  // ok / low / out
   double days_of_cover = -1;           // -1: no sales in 7 days
   std::int64_t sellable() const { return available + (dropship ? supplier_available : 0); }
@@ -58,10 +59,11 @@ class StockBook {
       : calendar_(calendar), rules_(rules), default_lead_time_days_(default_lead_time_days) {}
 
   // True if `event` concerns stock (the stock streams, supplier terms,
-  // damaged returns).
+  // damaged returns, a product delisted or relisted).
   static bool concerns(const shop::EventBodyUnion& event);
   // Folds one event in; returns the SKUs it changed (none for a supplier
-  // registration, which only updates the supplier's terms).
+  // registration, which only updates the supplier's terms; every SKU of the
+  // product for a delisting or relisting).
   std::vector<std::string> apply(const shop::EventBodyUnion& event, std::int64_t occurred_at_us);
 
   // Figures of one SKU as at `now_us` (sales windows end at now's local day).
@@ -70,6 +72,8 @@ class StockBook {
   std::int32_t ship_within_hours(const std::string& supplier_id) const;
 
   const SkuLevels* find(std::string_view sku_id) const { return skus_.find(sku_id); }
+  // False while the SKU's product is delisted.
+  bool listed(const SkuLevels& levels) const { return !delisted_.contains(levels.stock.product_id); }
   // Every SKU's levels, in SKU order.
   std::vector<std::pair<std::string_view, const SkuLevels*>> skus() const { return skus_.sorted(); }
 
@@ -85,6 +89,7 @@ class StockBook {
   std::int32_t default_lead_time_days_;
   TrackedTable<SkuLevels> skus_;
   TrackedTable<SupplierTerms> suppliers_;
+  TrackedTable<std::int64_t> delisted_;  // product id -> delisted at (us), while delisted
 };
 
 }  // namespace spine::projections::internal

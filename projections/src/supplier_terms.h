@@ -1,8 +1,9 @@
 // Internal: the figures of a supplier's agreed terms, defined once for the
 // suppliers, KPI and alert projections (docs/projections.md).
 // - Ship rate: forwards shipped within the agreed hours over the forwards
-//   that are due, that is shipped, or still open past their deadline. A
-//   forward not yet due is neither in time nor late.
+//   that are due, that is shipped, or still open when the log recorded their
+//   deadline (DeadlinePassed). A forward not yet due is neither in time nor
+//   late; a forward whose order is cancelled before it ships leaves both.
 // - Return loss rate: returned units written off (damaged) over returned
 //   units of the supplier's SKUs.
 #pragma once
@@ -13,12 +14,6 @@
 #include "calendar.h"
 
 namespace spine::projections::internal {
-
-// True when a forward made at `forwarded_at_us` and still open at `clock_us`
-// is past the supplier's agreed hours.
-inline bool forward_overdue(std::int64_t forwarded_at_us, std::int64_t clock_us, std::int32_t ship_within_hours) {
-  return clock_us - forwarded_at_us > std::int64_t{ship_within_hours} * kMicrosPerHour;
-}
 
 // True when a forward shipped `took_us` after it was made was in time.
 inline bool shipped_in_time(std::int64_t took_us, std::int32_t ship_within_hours) {

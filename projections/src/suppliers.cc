@@ -4,6 +4,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "spine/domain/deadlines.h"
+
 #include "calendar.h"
 #include "rows.h"
 #include "supplier_terms.h"
@@ -11,7 +13,8 @@
 namespace spine::projections {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SupplierRecord, name, ship_within_hours, forwards, shipped, shipped_in_time,
-                                   ship_time_sum_us, open, shipped_units, returned_units, written_off_units)
+                                   ship_time_sum_us, open, overdue, shipped_units, returned_units,
+                                   written_off_units)
 
 SupplierProjection::SupplierProjection(const domain::Config& config)
     : config_(config),
@@ -56,6 +59,34 @@ Status SupplierProjection::apply(const EventContext& context) {
       s.ship_time_sum_us += took;
       if (internal::shipped_in_time(took, s.ship_within_hours)) ++s.shipped_in_time;
       s.open.erase(open);
+      s.overdue.erase(e.order_id);
+      break;
+    }
+    case shop::EventBody::DeadlinePassed: {  // an open forward past its deadline: due, and late
+      const auto& e = *event.AsDeadlinePassed();
+      if (e.kind != domain::kSupplierNotShipped) break;
+      const std::size_t colon = e.subject.rfind(':');
+      if (colon == std::string::npos || !suppliers_->contains(e.subject.substr(colon + 1))) break;
+      const std::string order = e.subject.substr(0, colon);
+      SupplierRecord& s = suppliers_->write(e.subject.substr(colon + 1));
+      auto open = s.open.find(order);
+      if (open != s.open.end() &&
+          open->second + std::int64_t{s.ship_within_hours} * internal::kMicrosPerHour == e.due_at) {
+        s.overdue.insert(order);
+      }
+      break;
+    }
+    case shop::EventBody::OrderCancelled: {  // a cancelled forward is neither shipped nor open
+      const std::string& order = event.AsOrderCancelled()->order_id;
+      std::vector<std::string> forwarded_to;
+      suppliers_->for_each([&](std::string_view id, const SupplierRecord& s) {
+        if (s.open.contains(order)) forwarded_to.emplace_back(id);
+      });
+      for (const std::string& id : forwarded_to) {
+        SupplierRecord& s = suppliers_->write(id);
+        s.open.erase(order);
+        s.overdue.erase(order);
+      }
       break;
     }
     case shop::EventBody::StockShipped: {
@@ -113,10 +144,7 @@ nlohmann::json SupplierProjection::performance(std::string_view supplier_id) con
   const SupplierRecord* found = suppliers_->find(supplier_id);
   if (found == nullptr) return nullptr;
   const SupplierRecord& s = *found;
-  internal::ForwardTally tally{s.shipped, s.shipped_in_time, 0};
-  for (const auto& [order, forwarded_at] : s.open) {
-    if (internal::forward_overdue(forwarded_at, clock_us_, s.ship_within_hours)) ++tally.overdue_open;
-  }
+  const internal::ForwardTally tally{s.shipped, s.shipped_in_time, static_cast<std::int64_t>(s.overdue.size())};
   const std::optional<double> ship_rate = tally.rate();
   auto ratio = [](std::int64_t a, std::int64_t b) {
     return b == 0 ? nlohmann::json(nullptr) : nlohmann::json(static_cast<double>(a) / static_cast<double>(b));

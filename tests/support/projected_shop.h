@@ -11,6 +11,8 @@
 #include <string>
 
 #include "spine/commands/command_handler.h"
+#include "spine/commands/deadline_service.h"
+#include "spine/projections/alerts.h"
 #include "spine/projections/kpis.h"
 #include "spine/projections/runner.h"
 #include "support/shop.h"
@@ -22,7 +24,14 @@ constexpr std::int64_t kHourUs = 3'600'000'000LL;
 
 class ProjectedShop : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { open(); }
+
+  // Opens the store, the handler and the runner on `dir`; again after a
+  // close (a restart) they find what was written before.
+  void open() {
+    runner.reset();
+    handler.reset();
+    log.reset();
     store::Options options;
     options.sync = false;
     log = open_store(dir.str("log"), options);
@@ -49,6 +58,29 @@ class ProjectedShop : public ::testing::Test {
     c.order_id = order_id;
     if (fill) fill(c);
     run(wrap(std::move(c)));
+  }
+
+  // The deadline service's source, as `spine serve` wires it: the alert
+  // projection's due deadlines (caught up first when `catch_up`; a started
+  // runner follows the log by itself).
+  commands::DeadlineSource deadline_source(bool catch_up) {
+    return [this, catch_up](std::int64_t now_us, std::size_t limit) {
+      if (catch_up) {
+        EXPECT_TRUE(runner->catch_up().ok());
+      }
+      std::vector<domain::Deadline> due;
+      EXPECT_TRUE(runner->read("alerts", [&](const projections::Projection& p, std::uint64_t) {
+                    due = dynamic_cast<const projections::AlertProjection&>(p).due_deadlines(now_us, limit);
+                  }).ok());
+      return due;
+    };
+  }
+  // What the deadline service does on one tick at `now`: records every
+  // deadline the alert projection armed that is due. Returns how many.
+  std::size_t record_due_deadlines() {
+    commands::DeadlineService service(*handler, deadline_source(true),
+                                      commands::DeadlineServiceOptions{.clock = [this] { return now; }});
+    return service.record_due();
   }
 
   // One read model, caught up to the log's head.

@@ -29,6 +29,7 @@ class HttpPort final : public CommandPort {
   // transport failure, 401/403 or 5xx as "http_error" (the load stops).
   Status handle(const commands::CommandEnvelope& envelope) override;
   Result<domain::StreamState> current_state(const std::string& stream_id) override;
+  bool records_deadlines() const override { return false; }  // the server's deadline service does
   // The server's log head.
   Result<std::uint64_t> head_position();
 

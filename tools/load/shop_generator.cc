@@ -4,9 +4,12 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <queue>
 #include <random>
+#include <set>
 
+#include "spine/domain/deadlines.h"
 #include "spine/domain/streams.h"
 
 namespace spine::load {
@@ -73,16 +76,19 @@ class Generator {
   std::string id(const std::string& kind, std::uint64_t n) const { return options_.id_prefix + "-" + kind + "-" + std::to_string(n); }
 
   // Submits one command at the current simulated time; a refusal is counted.
+  // A deadline (its own `command_id`) is counted apart, so the shop's own
+  // commands get the same ids and figures whether deadlines are recorded or not.
   template <typename T>
-  Result<bool> submit(T command, const std::string& actor) {
+  Result<bool> submit(T command, const std::string& actor, std::string command_id = {}) {
+    const bool deadline = !command_id.empty();
     commands::CommandEnvelope envelope;
-    envelope.command_id = options_.id_prefix + ":" + std::to_string(figures_.commands++);
+    envelope.command_id = deadline ? std::move(command_id) : options_.id_prefix + ":" + std::to_string(figures_.commands++);
     envelope.actor = actor;
     envelope.occurred_at_us = now_;
     envelope.body.Set(std::move(command));
     Status outcome = port_.handle(envelope);
     if (outcome.ok()) {
-      ++figures_.accepted;
+      ++(deadline ? figures_.deadlines : figures_.accepted);
       return true;
     }
     const std::string& code = outcome.error().code;
@@ -92,8 +98,42 @@ class Generator {
         code == "http_error") {
       return outcome.error();
     }
-    ++figures_.refused;
+    if (!deadline) ++figures_.refused;
     return false;
+  }
+
+  // The generator plays Spine's deadline service in simulated time: at a
+  // deadline's due time it records the deadline, unless what it waits for
+  // has happened by then (`still_pending` says). The command id names the
+  // deadline, as the service's does, so the two never record one twice.
+  void deadline_at(std::string_view kind, std::string subject, std::int64_t due,
+                   std::function<Result<bool>()> still_pending) {
+    if (!port_.records_deadlines()) return;  // a server records its own
+    at(due, [this, kind, subject, due, still_pending]() -> Status {
+      auto pending = still_pending();
+      if (!pending.ok()) return pending.error();
+      if (!*pending) return ok_status();
+      shop::RecordDeadlineT c;
+      c.kind = std::string(kind);
+      c.subject = subject;
+      c.due_at = due;
+      auto r = submit(std::move(c), "spine-deadlines", domain::deadline_command_id(kind, subject, due));
+      return r.ok() ? ok_status() : Status(r.error());
+    });
+  }
+  // Pending while the order has not shipped from `source` and is not cancelled.
+  std::function<Result<bool>()> unshipped(const std::string& order_id, const std::string& source) {
+    return [this, order_id, source]() -> Result<bool> {
+      auto order = order_state(order_id);
+      if (!order.ok()) return order.error();
+      return order->status != domain::OrderStatus::kCancelled && !order->shipped_sources.contains(source);
+    };
+  }
+  std::int32_t ship_within_hours(const std::string& supplier) const {
+    for (const domain::SupplierConfig& s : port_.config().suppliers) {
+      if (s.id == supplier) return s.terms.ship_within_hours;
+    }
+    return port_.config().supplier_defaults.ship_within_hours;
   }
 
   Status set_up() {
@@ -177,7 +217,13 @@ class Generator {
     c.available = pick(200, 900);
     c.reported_at = now_;
     auto r = submit(std::move(c), sku.supplier);
-    return r.ok() ? ok_status() : Status(r.error());
+    if (!r.ok()) return r.error();
+    if (!*r) return ok_status();
+    last_sync_[sku.id] = now_;
+    const std::int64_t reported = now_;
+    deadline_at(domain::kStaleSupplierStock, sku.id, now_ + port_.config().rules.supplier_stale_minutes * kMinute,
+                [this, id = sku.id, reported]() -> Result<bool> { return last_sync_[id] == reported; });
+    return ok_status();
   }
 
   // Order arrivals: `orders_per_day` on average, by hour-of-day weights with
@@ -205,6 +251,7 @@ class Generator {
       at(day + 30 * kMinute, [this] { return daily_marketing(); });
       at(day + 9 * kHour, [this] { return restock(); });
       at(day + 10 * kHour, [this] { return change_prices(); });
+      at(day + 11 * kHour, [this] { return housekeeping(); });
       for (std::int64_t t = day; t < day + kDay; t += 2 * kHour) {
         at(t + 5 * kMinute, [this] { return sync_all_suppliers(); });
       }
@@ -232,8 +279,9 @@ class Generator {
       std::size_t index = 0;
       for (int tries = 0; tries < 8; ++tries) {
         index = static_cast<std::size_t>(pick(0, static_cast<int>(skus_.size()) - 1));
-        if (skus_[index].high_ticket == high_ticket) break;
+        if (skus_[index].high_ticket == high_ticket && !delisted_.contains(skus_[index].product_id)) break;
       }
+      if (delisted_.contains(skus_[index].product_id)) continue;  // the storefront does not show it
       if (std::find(chosen.begin(), chosen.end(), index) != chosen.end()) continue;
       chosen.push_back(index);
       auto line = std::make_unique<shop::OrderLineRequestT>();
@@ -244,6 +292,7 @@ class Generator {
       order.lines.push_back(std::move(line));
     }
     order.shipping_fee = chance(0.6) ? 0 : 800;
+    if (order.lines.empty()) return ok_status();
     auto placed = submit(std::move(order), "web-checkout");
     if (!placed.ok()) return placed.error();
     if (!*placed) return ok_status();
@@ -281,6 +330,8 @@ class Generator {
         at(now_ + pick(10, 120) * kMinute, [this, order_id, source_id] { return forward(order_id, source_id); });
       } else {
         at(now_ + pick(2, 30) * kHour, [this, order_id, source_id] { return ship(order_id, shop::SourceKind::Warehouse, source_id); });
+        deadline_at(domain::kOwnNotShipped, order_id + ":" + source_id,
+                    now_ + port_.config().rules.own_ship_within_hours * kHour, unshipped(order_id, source));
       }
     }
     return ok_status();
@@ -319,6 +370,8 @@ class Generator {
     auto r = submit(std::move(c), "ops-lin");
     if (!r.ok()) return r.error();
     if (!*r) return ok_status();
+    deadline_at(domain::kSupplierNotShipped, order_id + ":" + supplier, now_ + ship_within_hours(supplier) * kHour,
+                unshipped(order_id, "supplier:" + supplier));
     // Most suppliers ship within 48 hours; a few are late.
     const std::int64_t delay = chance(0.93) ? pick(4, 46) * kHour : pick(49, 80) * kHour;
     at(now_ + pick(1, 3) * kHour, [this, order_id, supplier]() -> Status {
@@ -494,6 +547,11 @@ class Generator {
     }
     auto changed = submit(std::move(c), bulk ? "ops-promo" : "ops-lin");
     if (!changed.ok()) return changed.error();
+    if (*changed && bulk) {  // its alert clears when the window ends without another change
+      deadline_at(domain::kBulkPriceChangeWindow, "ops-promo",
+                  now_ + port_.config().rules.bulk_price_change_minutes * kMinute,
+                  []() -> Result<bool> { return true; });
+    }
     if (*changed) {
       // Keep our own price list in step with what was accepted.
       for (int k = 0; k < count; ++k) {
@@ -505,6 +563,92 @@ class Generator {
         }
       }
     }
+    return ok_status();
+  }
+
+  // The catalog and warehouse work of a day, on a generator of its own so the
+  // shop's orders draw the same numbers: a stock count correction every day;
+  // every third day a transfer between warehouses, received the next day;
+  // weekly a product delisted for two days and a product's title updated.
+  Status housekeeping() {
+    ++housekeeping_days_;
+    auto draw = [this](int low, int high) { return std::uniform_int_distribution<int>(low, high)(housekeeping_rng_); };
+    std::vector<const Sku*> own;
+    for (const Sku& sku : skus_) {
+      if (sku.supplier.empty()) own.push_back(&sku);
+    }
+    const auto& warehouses = port_.config().warehouses;
+    if (own.empty() || warehouses.size() < 2) return ok_status();
+    const Sku& counted = *own[static_cast<std::size_t>(draw(0, static_cast<int>(own.size()) - 1))];
+    shop::AdjustStockT count;
+    count.sku_id = counted.id;
+    count.warehouse_id = warehouses[static_cast<std::size_t>(draw(0, static_cast<int>(warehouses.size()) - 1))].id;
+    count.delta = draw(0, 1) == 0 ? -1 : 2;
+    count.reason = shop::AdjustReason::StockCount;
+    count.note = "cycle count";
+    if (auto r = submit(std::move(count), "wh-zhao"); !r.ok()) return r.error();
+    if (housekeeping_days_ % 3 == 0) {
+      if (Status s = transfer(*own[static_cast<std::size_t>(draw(0, static_cast<int>(own.size()) - 1))]); !s.ok()) return s;
+    }
+    if (housekeeping_days_ % 7 == 2) {
+      const std::string product = skus_[static_cast<std::size_t>(draw(0, static_cast<int>(skus_.size()) - 1))].product_id;
+      shop::DelistProductT delist;
+      delist.product_id = product;
+      delist.reason = "quality review";
+      auto delisted = submit(std::move(delist), "ops-lin");
+      if (!delisted.ok()) return delisted.error();
+      if (*delisted) {
+        delisted_.insert(product);
+        at(now_ + 2 * kDay, [this, product]() -> Status {
+          delisted_.erase(product);
+          shop::RelistProductT relist;
+          relist.product_id = product;
+          auto r = submit(std::move(relist), "ops-lin");
+          return r.ok() ? ok_status() : Status(r.error());
+        });
+      }
+    }
+    if (housekeeping_days_ % 7 == 4) {
+      shop::UpdateProductT update;
+      update.product_id = skus_[static_cast<std::size_t>(draw(0, static_cast<int>(skus_.size()) - 1))].product_id;
+      update.title = "Everyday essentials, new edition " + std::to_string(housekeeping_days_);
+      if (auto r = submit(std::move(update), "ops-lin"); !r.ok()) return r.error();
+    }
+    return ok_status();
+  }
+
+  // 20 units of `sku` from the warehouse holding most of it to another, received a day later.
+  Status transfer(const Sku& sku) {
+    auto state = port_.current_state(domain::stock_stream(sku.id));
+    if (!state.ok()) return state.error();
+    const auto* stock = std::get_if<domain::StockState>(&state->state);
+    if (stock == nullptr) return ok_status();
+    std::string from;
+    std::int64_t most = 0;
+    for (const auto& [id, w] : stock->warehouses) {
+      if (w.available() > most) most = w.available(), from = id;
+    }
+    if (most < 40) return ok_status();
+    std::string to;
+    for (const domain::WarehouseConfig& w : port_.config().warehouses) {
+      if (w.id != from) to = w.id;
+    }
+    shop::TransferStockT move;
+    move.transfer_id = id("t", housekeeping_days_);
+    move.sku_id = sku.id;
+    move.from_warehouse = from;
+    move.to_warehouse = to;
+    move.quantity = 20;
+    auto moved = submit(std::move(move), "wh-zhao");
+    if (!moved.ok()) return moved.error();
+    if (!*moved) return ok_status();
+    at(now_ + kDay, [this, transfer_id = id("t", housekeeping_days_), sku_id = sku.id]() -> Status {
+      shop::ReceiveTransferT receive;
+      receive.transfer_id = transfer_id;
+      receive.sku_id = sku_id;
+      auto r = submit(std::move(receive), "wh-zhao");
+      return r.ok() ? ok_status() : Status(r.error());
+    });
     return ok_status();
   }
 
@@ -550,6 +694,10 @@ class Generator {
   std::int64_t now_ = 0;
   std::int64_t horizon_ = 0;
   int price_days_ = 0;
+  int housekeeping_days_ = 0;
+  std::set<std::string> delisted_;  // products off sale: the storefront offers none of their SKUs
+  std::mt19937_64 housekeeping_rng_{options_.seed ^ 0x5eedULL};
+  std::map<std::string, std::int64_t> last_sync_;  // SKU -> its latest accepted report
   LoadFigures figures_;
 };
 

@@ -6,7 +6,10 @@
 // payment, forwarding, shipping, delivery, returns and refunds, with supplier
 // stock syncs, restocks, price changes (one bulk change), spend and traffic.
 // Every step is a command through the CommandHandler, like a user's, with
-// simulated occurred-at times in order. The same seed and options give the
+// simulated occurred-at times in order; into a local store, the generator
+// also records deadlines (supplier or own warehouse late to ship, supplier
+// stock gone stale, a bulk price change window ended) when they fall due in
+// simulated time. The same seed and options give the
 // same commands (ids, bodies, times).
 #pragma once
 
@@ -36,6 +39,9 @@ class CommandPort {
   // One command; a refusal is the domain's Error (code, field, rule).
   virtual Status handle(const commands::CommandEnvelope& envelope) = 0;
   virtual Result<domain::StreamState> current_state(const std::string& stream_id) = 0;
+  // True when the generator records deadlines as they fall due in simulated
+  // time; a running server's deadline service records its own.
+  virtual bool records_deadlines() const { return true; }
 };
 
 // The port of a local store.
@@ -57,7 +63,8 @@ class HandlerPort final : public CommandPort {
 };
 
 struct LoadFigures {
-  std::uint64_t commands = 0, accepted = 0, refused = 0;
+  std::uint64_t commands = 0, accepted = 0, refused = 0;  // the shop's commands
+  std::uint64_t deadlines = 0;                             // deadlines recorded (a local store only)
   std::int64_t first_us = 0, last_us = 0;  // simulated time covered
 };
 

@@ -31,13 +31,16 @@ load::LoadOptions load_options(const LoadArgs& args) {
 int report(const LoadArgs& args, const load::LoadFigures& figures, std::uint64_t head, double seconds) {
   if (args.json) {
     fmt::print("{}\n", nlohmann::json{{"commands", figures.commands}, {"accepted", figures.accepted},
-                                      {"refused", figures.refused}, {"head_position", head},
+                                      {"refused", figures.refused}, {"deadlines", figures.deadlines},
+                                      {"head_position", head},
                                       {"first_occurred_at_us", figures.first_us},
                                       {"last_occurred_at_us", figures.last_us}, {"seconds", seconds}}
                            .dump());
   } else {
-    fmt::print("{} commands ({} accepted, {} refused by the shop's rules), head position {}, {:.1f} s ({:.0f} commands/s)\n",
-               figures.commands, figures.accepted, figures.refused, head, seconds, figures.commands / seconds);
+    fmt::print("{} commands ({} accepted, {} refused by the shop's rules), {} deadlines recorded, head position {}, "
+               "{:.1f} s ({:.0f} commands/s)\n",
+               figures.commands, figures.accepted, figures.refused, figures.deadlines, head, seconds,
+               figures.commands / seconds);
   }
   return kExitOk;
 }

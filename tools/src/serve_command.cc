@@ -17,10 +17,12 @@
 #include <sys/resource.h>
 
 #include "spine/commands/command_handler.h"
+#include "spine/commands/deadline_service.h"
 #include "spine/http/api.h"
 #include "spine/kafka/embedded_cluster.h"
 #include "spine/kafka/relay.h"
 #include "spine/projections/read_models.h"
+#include "spine/projections/alerts.h"
 #include "spine/projections/runner.h"
 
 namespace spine::cli {
@@ -166,6 +168,15 @@ int run_serve(const ServeArgs& args) {
   }
   (*runner)->start();
   fmt::print("projections: {} ({})\n", projections_dir, fmt::join(projections::read_model_names(), ", "));
+  // Deadlines the alert projection armed are recorded in the log as they fall due.
+  commands::DeadlineService deadlines(handler, [&runner](std::int64_t now_us, std::size_t limit) {
+    std::vector<domain::Deadline> due;
+    (void)(*runner)->read("alerts", [&](const projections::Projection& model, std::uint64_t) {
+      due = dynamic_cast<const projections::AlertProjection&>(model).due_deadlines(now_us, limit);
+    });
+    return due;
+  });
+  deadlines.start();
 
   // HTTP: the API over the store, the handler and the read models.
   ServeMetrics metrics;
@@ -237,6 +248,10 @@ int run_serve(const ServeArgs& args) {
     const http::HttpServerStats stats = server->stats();
     fmt::print(stderr, "http: {} requests on {} connections, stopped\n", stats.requests, stats.connections_total);
   }
+  deadlines.stop();
+  const commands::DeadlineServiceStats deadline_stats = deadlines.stats();
+  fmt::print(stderr, "deadlines: {} recorded, {} failed{}\n", deadline_stats.recorded, deadline_stats.failed,
+             deadline_stats.last_error.empty() ? "" : " (last: " + deadline_stats.last_error + ")");
   (*runner)->stop();
   for (const projections::ProjectionStatus& status : (*runner)->status()) {
     fmt::print(stderr, "projection {}: position {}{}\n", status.name, status.position,

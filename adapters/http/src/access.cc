@@ -59,6 +59,8 @@ const std::vector<Role>& all_roles() {
 }
 
 bool may_run_command(Role role, std::string_view name) {
+  // Appended only by the deadline service, when a deadline has fallen due.
+  if (name == "record-deadline") return false;
   switch (role) {
     case Role::kAdmin: return true;
     case Role::kOperations:

@@ -165,9 +165,20 @@ HttpResponse Api::Impl::route_query(Call& call) {
 }
 
 HttpResponse Api::Impl::stock(Call& call) {
-  auto point = read_point(call, {"status"});
+  auto point = read_point(call, {"status", "listed"});
   if (!point) return refused(point.error());
   const bool one = call.target.segments.size() == 3;
+  auto listed = projections::StockProjection::Listed::kOnSale;
+  if (auto it = call.target.parameters.find("listed"); it != call.target.parameters.end()) {
+    if (one) return refused(Error{"unknown_parameter", "listed", "listed= filters the list, not one SKU"});
+    if (it->second == "false") {
+      listed = projections::StockProjection::Listed::kDelisted;
+    } else if (it->second == "any") {
+      listed = projections::StockProjection::Listed::kAny;
+    } else if (it->second != "true") {
+      return refused(Error{"invalid_parameter", "listed", "must be true, false or any"});
+    }
+  }
   std::string status;
   if (auto it = call.target.parameters.find("status"); it != call.target.parameters.end()) {
     if (one) return refused(Error{"unknown_parameter", "status", "status= filters the list, not one SKU"});
@@ -185,7 +196,7 @@ HttpResponse Api::Impl::stock(Call& call) {
   }
   auto result = query_model<projections::StockProjection>(
       "stock", *point, [&](const projections::StockProjection& model) -> Result<Json> {
-        return one ? model.sku(sku) : model.list(status);
+        return one ? model.sku(sku) : model.list(status, listed);
       });
   if (!result) return refused(result.error());
   if (result->first.is_null()) return not_found("sku", "SKU '" + sku + "'");

@@ -15,13 +15,14 @@ std::string_view family_name(Family family) {
     case Family::kReturns: return "returns";
     case Family::kSuppliers: return "suppliers";
     case Family::kFinance: return "finance";
+    case Family::kDeadlines: return "deadlines";
     case Family::kOther: break;
   }
   return "other";
 }
 
 Family family_of(std::string_view event_type, std::string_view stream_id) {
-  static constexpr std::array<std::pair<std::string_view, Family>, 32> kTypes{{
+  static constexpr std::array<std::pair<std::string_view, Family>, 33> kTypes{{
       {"ProductListed", Family::kCatalog},       {"ProductUpdated", Family::kCatalog},
       {"ProductDelisted", Family::kCatalog},     {"ProductRelisted", Family::kCatalog},
       {"PriceChanged", Family::kCatalog},        {"SkuListed", Family::kInventory},
@@ -38,13 +39,15 @@ Family family_of(std::string_view event_type, std::string_view stream_id) {
       {"ReturnApproved", Family::kReturns},      {"ReturnRejected", Family::kReturns},
       {"ReturnReceived", Family::kReturns},      {"RefundIssued", Family::kFinance},
       {"SpendRecorded", Family::kFinance},       {"TrafficRecorded", Family::kFinance},
+      {"DeadlinePassed", Family::kDeadlines},
   }};
   for (const auto& [type, family] : kTypes) {
     if (type == event_type) return family;
   }
-  static constexpr std::array<std::pair<std::string_view, Family>, 6> kStreams{{
+  static constexpr std::array<std::pair<std::string_view, Family>, 7> kStreams{{
       {"product-", Family::kCatalog}, {"stock-", Family::kInventory}, {"warehouse-", Family::kInventory},
       {"order-", Family::kOrders},    {"supplier-", Family::kSuppliers}, {"marketing-", Family::kFinance},
+      {"deadline-", Family::kDeadlines},
   }};
   for (const auto& [prefix, family] : kStreams) {
     if (stream_id.starts_with(prefix)) return family;
@@ -55,7 +58,7 @@ Family family_of(std::string_view event_type, std::string_view stream_id) {
 std::vector<std::string> TopicNaming::all() const {
   std::vector<std::string> topics;
   for (Family f : {Family::kCatalog, Family::kInventory, Family::kOrders, Family::kReturns, Family::kSuppliers,
-                   Family::kFinance, Family::kOther}) {
+                   Family::kFinance, Family::kDeadlines, Family::kOther}) {
     topics.push_back(topic(f));
   }
   return topics;

@@ -10,7 +10,7 @@
 
 namespace spine::domain {
 
-enum class StreamKind { kProduct, kStock, kOrder, kSupplier, kWarehouse, kMarketing, kUnknown };
+enum class StreamKind { kProduct, kStock, kOrder, kSupplier, kWarehouse, kMarketing, kDeadline, kUnknown };
 
 std::string product_stream(std::string_view product_id);
 std::string stock_stream(std::string_view sku_id);

@@ -5,9 +5,13 @@
 // `bulk_price_change_skus` in `bulk_price_change_minutes`), price below cost,
 // ROI below `min_roi` for a SKU with spend, a supplier whose ship rate
 // (supplier_terms.h) is below `min_supplier_ship_rate` or whose return loss
-// rate is above `max_return_loss_rate`. Time-based alerts are raised when
-// the log's clock (the latest occurred-at) passes their deadline, at the
-// deadline's time. Refused oversells append nothing to the log (promise 6),
+// rate is above `max_return_loss_rate` (no stock alert, low or stale, for
+// a SKU while its product is delisted), an own warehouse that has not
+// shipped `own_ship_within_hours` after payment. Time-based alerts arm a
+// deadline (due_deadlines lists them for the deadline service) and are
+// raised, or for bulk price changes cleared, only by the DeadlinePassed event
+// that records it, at the deadline's time; a deadline met or re-armed before
+// its event arrives is not acted on. Refused oversells append nothing to the log (promise 6),
 // so they are counted by the command path (metrics), not here.
 #pragma once
 
@@ -17,6 +21,7 @@
 #include <set>
 #include <string>
 
+#include "spine/domain/deadlines.h"
 #include "spine/projections/read_models.h"
 
 namespace spine::projections {
@@ -42,7 +47,7 @@ class AlertProjection final : public Projection {
   AlertProjection(const domain::Config& config, const ReadModelOptions& options);
   ~AlertProjection() override;
   std::string_view name() const override { return "alerts"; }
-  std::uint32_t version() const override { return 3; }  // 3: supplier ship rate
+  std::uint32_t version() const override { return 4; }  // 4: deadlines from the log
   Status apply(const EventContext& context) override;
   void take_changed_rows(RowSink& sink) override;
   void write_all_rows(RowSink& sink) const override;
@@ -52,9 +57,16 @@ class AlertProjection final : public Projection {
   // Alerts in the order raised; only active ones when `active_only`.
   nlohmann::json list(bool active_only, std::string_view kind = {}) const;
   std::int64_t clock_us() const { return clock_us_; }
+  // Armed deadlines due at or before `now_us`, earliest first, at most `limit`.
+  std::vector<domain::Deadline> due_deadlines(std::int64_t now_us, std::size_t limit) const;
 
  private:
-  void advance_clock(std::int64_t at_us, std::uint64_t position);
+  void deadline_passed(const shop::DeadlinePassedT& e, std::uint64_t position);
+  void listing_changed(bool relisted, const EventContext& context);
+  void order_placed(const shop::OrderPlacedT& e);
+  void order_paid(const std::string& order_id, const EventContext& context);
+  void order_cancelled(const std::string& order_id, std::int64_t at_us, std::uint64_t position);
+  void order_shipped(const shop::OrderShippedT& e, std::int64_t at_us, std::uint64_t position);
   // "kind/subject", in a buffer reused by every call (valid until the next).
   const std::string& alert_id(std::string_view kind, std::string_view subject);
   bool active(std::string_view kind, std::string_view subject);
@@ -87,6 +99,7 @@ class AlertProjection final : public Projection {
   Table<std::int64_t> forwards_;                     // "order:supplier" -> forwarded at (open forwards)
   Table<internal::ForwardTally> ship_rates_;         // by supplier
   Table<internal::ReturnTally> return_losses_;       // by supplier
+  Table<std::vector<std::string>> unshipped_;        // order -> own warehouses it awaits (from placement)
   std::int64_t clock_us_ = 0;
   std::string id_;  // alert_id's buffer
 };

@@ -1,7 +1,9 @@
 // Stock levels per SKU and warehouse (domain.md §2): on hand, committed
 // (reserved for placed orders), available, incoming transfers, damaged
 // write-offs, forecast, supplier-reported stock with its age, safety stock,
-// alert threshold, status, days of cover, reorder suggestion, ABC class.
+// alert threshold, status, days of cover, reorder suggestion, ABC class,
+// and whether the SKU is on sale (`listed`: false while its product is
+// delisted).
 #pragma once
 
 #include <memory>
@@ -24,7 +26,7 @@ class StockProjection final : public Projection {
   ~StockProjection() override;
 
   std::string_view name() const override { return "stock"; }
-  std::uint32_t version() const override { return 3; }  // 3: ABC classes on sales that stand
+  std::uint32_t version() const override { return 4; }  // 4: listed state
   Status apply(const EventContext& context) override;
   void take_changed_rows(RowSink& sink) override;
   void write_all_rows(RowSink& sink) const override;
@@ -33,9 +35,12 @@ class StockProjection final : public Projection {
 
   // One SKU's figures, or null if the SKU was never listed.
   nlohmann::json sku(std::string_view sku_id) const;
-  // Every listed SKU's figures, in SKU order, optionally only those whose
-  // status is `status` ("ok", "low", "out").
-  nlohmann::json list(std::string_view status) const;
+  // Which SKUs a list shows: those on sale (the default), those whose
+  // product is delisted, or both.
+  enum class Listed { kOnSale, kDelisted, kAny };
+  // The figures of the SKUs `listed` selects, in SKU order, optionally only
+  // those whose status is `status` ("ok", "low", "out").
+  nlohmann::json list(std::string_view status, Listed listed = Listed::kOnSale) const;
   // The projection's clock: the latest occurred-at seen ("now" for windows).
   std::int64_t clock_us() const { return clock_us_; }
 

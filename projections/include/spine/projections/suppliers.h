@@ -6,6 +6,7 @@
 #include <map>
 #include <nlohmann/json_fwd.hpp>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "spine/projections/read_models.h"
@@ -21,6 +22,7 @@ struct SupplierRecord {
   std::int32_t ship_within_hours = 48;
   std::int64_t forwards = 0, shipped = 0, shipped_in_time = 0, ship_time_sum_us = 0;
   std::map<std::string, std::int64_t> open;  // order id -> forwarded at (us)
+  std::set<std::string> overdue;             // open orders whose deadline the log recorded
   std::int64_t shipped_units = 0, returned_units = 0;
   std::int64_t written_off_units = 0;  // returned units received damaged
 };
@@ -30,7 +32,7 @@ class SupplierProjection final : public Projection {
   explicit SupplierProjection(const domain::Config& config);
   ~SupplierProjection() override;
   std::string_view name() const override { return "suppliers"; }
-  std::uint32_t version() const override { return 2; }  // 2: written-off units
+  std::uint32_t version() const override { return 3; }  // 3: overdue from DeadlinePassed
   Status apply(const EventContext& context) override;
   void take_changed_rows(RowSink& sink) override;
   void write_all_rows(RowSink& sink) const override;

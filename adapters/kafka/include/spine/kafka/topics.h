@@ -1,8 +1,8 @@
 // Topic naming and routing: which topic an event goes to, its key and its
 // partition. Events are grouped by family (catalog, inventory, orders,
-// returns, suppliers, finance); the key is the stream id and the partition is
-// murmur2_random of the key (the Java client's default), so one stream's
-// events stay in order in one partition of one topic.
+// returns, suppliers, finance, deadlines); the key is the stream id and the
+// partition is murmur2_random of the key (the Java client's default), so one
+// stream's events stay in order in one partition of one topic.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +12,7 @@
 
 namespace spine::kafka {
 
-enum class Family { kCatalog, kInventory, kOrders, kReturns, kSuppliers, kFinance, kOther };
+enum class Family { kCatalog, kInventory, kOrders, kReturns, kSuppliers, kFinance, kDeadlines, kOther };
 
 std::string_view family_name(Family family);
 // By event type; an unknown type falls back to its stream's kind, else kOther.
