@@ -80,6 +80,9 @@ TEST(Config, RatiosAndLimitsAreRangeChecked) {
   EXPECT_NE(refusal("[rules]\nmax_order_lines = -1\n").message.find("between 0 and"), std::string::npos);
   EXPECT_NE(refusal("[supplier_defaults]\nreturn_cost_share = 1.5\n").message.find("between 0 and 1"), std::string::npos);
   EXPECT_NE(refusal("[rules]\nvideo_min_seconds = 40\n").message.find("exceeds"), std::string::npos);
+  EXPECT_NE(refusal("[rules]\nroi_window_days = 0\n").message.find("1 to 60"), std::string::npos);
+  EXPECT_NE(refusal("[rules]\nroi_window_days = 61\n").message.find("1 to 60"), std::string::npos);
+  EXPECT_NE(refusal("[rules]\nroi_min_spend = -5\n").message.find("between 0 and"), std::string::npos);
 }
 
 TEST(Config, AnEmptyFileGivesTheBuiltInThresholds) {
@@ -87,6 +90,37 @@ TEST(Config, AnEmptyFileGivesTheBuiltInThresholds) {
   ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
   EXPECT_DOUBLE_EQ(parsed->rules.max_price_spread, 3.0);
   EXPECT_TRUE(parsed->categories.empty());
+}
+
+TEST(Config, OwnStockLeadTimesComeFromTheSkuThenTheLongestCategoryPrefix) {
+  auto parsed = parse_config(
+      "[own_stock]\nlead_time_days = 9\nlead_times = [\n"
+      "  { category = \"food\", days = 3 },\n"
+      "  { category = \"food/snacks\", days = 2 },\n"
+      "  { sku = \"chips-1\", days = 0 },\n]\n",
+      "shop.toml");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
+  EXPECT_EQ(own_lead_time_days(parsed->own_stock, "chips-1", "food/snacks"), 0);  // 0 means 0
+  EXPECT_EQ(own_lead_time_days(parsed->own_stock, "chips-2", "food/snacks"), 2);
+  EXPECT_EQ(own_lead_time_days(parsed->own_stock, "tea-1", "food/tea"), 3);
+  EXPECT_EQ(own_lead_time_days(parsed->own_stock, "shoe-1", "apparel/shoes"), 9);
+  EXPECT_EQ(own_lead_time_days(parsed->own_stock, "x-1", "foodstuff/misc"), 9);  // prefix is per path segment
+  EXPECT_EQ(own_lead_time_days(default_config().own_stock, "any", "appliances/kitchen/blenders"), 14);
+}
+
+TEST(Config, AnOwnStockLeadTimeNamesExactlyOneTargetAndStaysInRange) {
+  EXPECT_NE(refusal("[own_stock]\nlead_time_days = 61\n").message.find("0 to 60"), std::string::npos);
+  EXPECT_NE(refusal("[own_stock]\nlead_time_days = -1\n").field, "");
+  EXPECT_NE(refusal("[own_stock]\nlead_times = [{ days = 3 }]\n").message.find("either a sku or a category"),
+            std::string::npos);
+  EXPECT_NE(refusal("[own_stock]\nlead_times = [{ sku = \"a\", category = \"food\", days = 3 }]\n")
+                .message.find("either a sku or a category"),
+            std::string::npos);
+  EXPECT_NE(refusal("[own_stock]\nlead_times = [{ category = \"food\" }]\n").message.find("needs 'days'"),
+            std::string::npos);
+  EXPECT_NE(refusal("[own_stock]\nlead_times = [{ category = \"food\", days = 61 }]\n").message.find("0 to 60"),
+            std::string::npos);
+  EXPECT_NE(refusal("[own_stock]\nlead_tme_days = 3\n").message.find("unknown key"), std::string::npos);
 }
 
 }  // namespace

@@ -161,16 +161,27 @@ TEST_F(NaiveRecomputation, SafetyStockStatusAndCoverFollowTheHandbookRules) {
   std::map<std::string, std::map<std::int64_t, std::int64_t>> shipped;  // sku -> day -> units
   std::map<std::string, std::string> supplier_of;
   std::map<std::string, std::int64_t> lead;
+  std::map<std::string, std::string> category_of;  // sku -> its product's category
   for (const HistoryEvent& e : *events_) {
     if (e.body.type == EventBody::StockShipped) shipped[e.body.AsStockShipped()->sku_id][local_day(e.occurred_at_us)] += e.body.AsStockShipped()->quantity;
     if (e.body.type == EventBody::SkuListed) supplier_of[e.body.AsSkuListed()->sku_id] = e.body.AsSkuListed()->supplier_id;
     if (e.body.type == EventBody::SupplierRegistered) lead[e.body.AsSupplierRegistered()->supplier_id] = e.body.AsSupplierRegistered()->lead_time_days;
+    if (e.body.type == EventBody::ProductListed) {
+      for (const auto& s : e.body.AsProductListed()->skus) category_of[s->sku_id] = e.body.AsProductListed()->category;
+    }
   }
+  // The built-in shop.toml: own stock waits 3 days for food, 14 for appliances,
+  // 7 otherwise; a supplier's own lead time (0 is 0), 7 for an unknown one.
+  auto own_lead = [](const std::string& category) -> std::int64_t {
+    if (category.starts_with("food/")) return 3;
+    if (category.starts_with("appliances/")) return 14;
+    return 7;
+  };
   const nlohmann::json all = read<projections::StockProjection>("stock", [](const auto& p) { return p.list(""); });
   for (const nlohmann::json& row : all) {
     const std::string sku = row["sku"];
     const std::string supplier = supplier_of[sku];
-    const std::int64_t lead_days = supplier.empty() || lead[supplier] <= 0 ? 7 : lead[supplier];
+    const std::int64_t lead_days = supplier.empty() ? own_lead(category_of[sku]) : lead.contains(supplier) ? lead[supplier] : 7;
     std::int64_t over_lead = 0, week = 0;
     for (const auto& [day, units] : shipped[sku]) {
       if (day <= today && day > today - lead_days) over_lead += units;
@@ -179,6 +190,7 @@ TEST_F(NaiveRecomputation, SafetyStockStatusAndCoverFollowTheHandbookRules) {
     const std::int64_t safety = (over_lead * 3 + 1) / 2;  // ceil(1.5 x sales)
     const std::int64_t threshold = std::max<std::int64_t>(safety, 50);
     const std::int64_t sellable = row["available"].get<std::int64_t>() + row["supplier_available"].get<std::int64_t>();
+    EXPECT_EQ(row["lead_time_days"], lead_days) << sku;
     EXPECT_EQ(row["sales_over_lead_time"], over_lead) << sku;
     EXPECT_EQ(row["safety_stock"], safety) << sku;
     EXPECT_EQ(row["alert_threshold"], threshold) << sku;

@@ -105,6 +105,7 @@ Status read_rules(const ConfigReader& r, const toml::table& t, RuleThresholds& r
   if (Status s = r.only_keys(t, {"max_missing_attribute_ratio", "max_price_spread", "video_min_seconds",
                                  "video_max_seconds", "supplier_stale_minutes", "own_ship_within_hours", "bulk_price_change_skus",
                                  "bulk_price_change_minutes", "low_stock_floor", "safety_stock_factor", "min_roi",
+                                 "roi_window_days", "roi_min_spend",
                                  "min_supplier_ship_rate", "max_return_loss_rate", "promo_min_sales",
                                  "max_order_lines", "max_line_quantity", "max_skus_per_product",
                                  "max_price_changes", "max_title_chars", "max_text_bytes"},
@@ -124,6 +125,8 @@ Status read_rules(const ConfigReader& r, const toml::table& t, RuleThresholds& r
   step(r.read(t, "low_stock_floor", rules.low_stock_floor));
   step(r.read(t, "safety_stock_factor", rules.safety_stock_factor));
   step(r.read(t, "min_roi", rules.min_roi));
+  step(r.read(t, "roi_window_days", rules.roi_window_days));
+  step(r.read(t, "roi_min_spend", rules.roi_min_spend));
   step(r.read(t, "min_supplier_ship_rate", rules.min_supplier_ship_rate));
   step(r.read(t, "max_return_loss_rate", rules.max_return_loss_rate));
   step(r.read(t, "promo_min_sales", rules.promo_min_sales));
@@ -144,6 +147,9 @@ Status read_rules(const ConfigReader& r, const toml::table& t, RuleThresholds& r
   if (rules.supplier_stale_minutes < 1 || rules.own_ship_within_hours < 1 || rules.bulk_price_change_minutes < 1) {
     return r.error(&t, "supplier_stale_minutes, own_ship_within_hours and bulk_price_change_minutes must be at least 1");
   }
+  if (rules.roi_window_days < 1 || rules.roi_window_days > 60) {
+    return r.error(t.get("roi_window_days"), "roi_window_days must be 1 to 60");
+  }
   return ok_status();
 }
 
@@ -153,6 +159,26 @@ Status read_terms(const ConfigReader& r, const toml::table& t, SupplierTerms& te
   if (s) s = r.read_ratio_bp(t, "return_cost_share", terms.return_cost_share_bp);
   if (s) s = r.read(t, "return_window_days", terms.return_window_days);
   return s;
+}
+
+// [own_stock]: lead_time_days and lead_times = [{ sku | category, days }].
+Status read_own_stock(const ConfigReader& r, const toml::table& t, OwnStockConfig& own) {
+  constexpr std::int32_t kMaxLeadTimeDays = 60;  // the days of sales history the stock model keeps
+  if (Status s = r.only_keys(t, {"lead_time_days", "lead_times"}, "[own_stock]"); !s) return s;
+  if (Status s = r.read(t, "lead_time_days", own.lead_time_days); !s) return s;
+  if (own.lead_time_days > kMaxLeadTimeDays) return r.error(t.get("lead_time_days"), "lead_time_days must be 0 to 60");
+  return r.each_table(t, "lead_times", [&](const toml::table& rule_table, const toml::node& node) -> Status {
+    LeadTimeRule rule;
+    if (Status k = r.only_keys(rule_table, {"sku", "category", "days"}, "own_stock.lead_times"); !k) return k;
+    if (Status k = r.read(rule_table, "sku", rule.sku); !k) return k;
+    if (Status k = r.read(rule_table, "category", rule.category); !k) return k;
+    if (rule_table.get("days") == nullptr) return r.error(&node, "a lead time needs 'days'");
+    if (Status k = r.read(rule_table, "days", rule.days); !k) return k;
+    if (rule.days > kMaxLeadTimeDays) return r.error(&node, "days must be 0 to 60");
+    if (rule.sku.empty() == rule.category.empty()) return r.error(&node, "a lead time names either a sku or a category");
+    own.lead_times.push_back(rule);
+    return ok_status();
+  });
 }
 
 bool valid_id(std::string_view id) {
@@ -167,8 +193,8 @@ bool valid_id(std::string_view id) {
 
 Result<Config> read_config(const ConfigReader& r, const toml::table& root) {
   Config config;
-  if (Status s = r.only_keys(root, {"banned_words", "rules", "supplier_defaults", "commission", "regions",
-                                    "categories", "warehouses", "suppliers"},
+  if (Status s = r.only_keys(root, {"banned_words", "rules", "supplier_defaults", "own_stock", "commission",
+                                    "regions", "categories", "warehouses", "suppliers"},
                              "the top level");
       !s)
     return s.error();
@@ -185,6 +211,9 @@ Result<Config> read_config(const ConfigReader& r, const toml::table& root) {
         !s)
       return s.error();
     if (Status s = read_terms(r, *defaults, config.supplier_defaults); !s) return s.error();
+  }
+  if (const toml::table* own = root["own_stock"].as_table()) {
+    if (Status s = read_own_stock(r, *own, config.own_stock); !s) return s.error();
   }
   if (const toml::table* commission = root["commission"].as_table()) {
     if (Status s = r.only_keys(*commission, {"default", "rates"}, "[commission]"); !s) return s.error();
@@ -305,11 +334,32 @@ const RegionConfig* Config::find_region(std::string_view name) const {
   return nullptr;
 }
 
+namespace {
+// True if `category` is `prefix` or below it ("digital" covers "digital/phones").
+bool category_under(std::string_view category, std::string_view prefix) {
+  return category == prefix ||
+         (category.size() > prefix.size() && category.starts_with(prefix) && category[prefix.size()] == '/');
+}
+}  // namespace
+
+std::int32_t own_lead_time_days(const OwnStockConfig& own, std::string_view sku, std::string_view category) {
+  std::size_t best_prefix = 0;
+  std::int32_t best = own.lead_time_days;
+  for (const LeadTimeRule& rule : own.lead_times) {
+    if (!rule.sku.empty()) {
+      if (rule.sku == sku) return rule.days;
+      continue;
+    }
+    if (category_under(category, rule.category) && rule.category.size() > best_prefix) {
+      best_prefix = rule.category.size();
+      best = rule.days;
+    }
+  }
+  return best;
+}
+
 std::int32_t Config::commission_bp(std::string_view channel, std::string_view category) const {
-  auto category_matches = [&](const std::string& prefix) {
-    return category == prefix || (category.size() > prefix.size() && category.starts_with(prefix) &&
-                                  category[prefix.size()] == '/');
-  };
+  auto category_matches = [&](const std::string& prefix) { return category_under(category, prefix); };
   int best_score = -1;
   std::int32_t best = default_commission_bp;
   for (const CommissionRate& rate : commission_rates) {

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "allocate.h"
 #include "calendar.h"
+#include "roi_window.h"
 #include "rows.h"
 #include "supplier_terms.h"
 #include "stock_book.h"
@@ -13,7 +13,6 @@ namespace spine::projections {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Alert, kind, subject, detail, price, cost, raised_at_us, cleared_at_us,
                                    raised_position, cleared_position)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RoiFigures, sales, refunds, spend)
 
 namespace internal {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ForwardTally, shipped, shipped_in_time, overdue_open)
@@ -45,13 +44,6 @@ void append_json(JsonText& out, const Alert& alert) {
   out.key("subject"), out.value(std::string_view(alert.subject));
   out.end_object();
 }
-void append_json(JsonText& out, const RoiFigures& roi) {
-  out.begin_object();
-  out.key("refunds"), out.value(roi.refunds);
-  out.key("sales"), out.value(roi.sales);
-  out.key("spend"), out.value(roi.spend);
-  out.end_object();
-}
 }  // namespace internal
 
 namespace {
@@ -63,14 +55,13 @@ constexpr std::int64_t kMicrosPerMinute = 60'000'000;
 AlertProjection::AlertProjection(const domain::Config& config, const ReadModelOptions& options)
     : config_(config),
       options_(options),
-      book_(std::make_unique<internal::StockBook>(internal::Calendar{options.utc_offset_minutes}, config.rules,
-                                                  options.default_lead_time_days)),
+      book_(std::make_unique<internal::StockBook>(internal::Calendar{options.utc_offset_minutes}, config)),
       alerts_(std::make_unique<internal::TrackedTable<Alert>>()),
       active_(std::make_unique<internal::TrackedTable<std::string>>()),
       deadlines_(std::make_unique<internal::TrackedTable<std::int64_t>>()),
       actor_changes_(std::make_unique<internal::TrackedTable<std::vector<std::pair<std::string, std::int64_t>>>>()),
-      roi_(std::make_unique<internal::TrackedTable<RoiFigures>>()),
-      orders_(std::make_unique<internal::TrackedTable<std::vector<std::pair<std::string, std::int64_t>>>>()),
+      roi_(std::make_unique<internal::TrackedTable<internal::RoiWindow>>()),
+      orders_(std::make_unique<internal::TrackedTable<internal::OrderLines>>()),
       forwards_(std::make_unique<internal::TrackedTable<std::int64_t>>()),
       ship_rates_(std::make_unique<internal::TrackedTable<internal::ForwardTally>>()),
       return_losses_(std::make_unique<internal::TrackedTable<internal::ReturnTally>>()),
@@ -258,25 +249,13 @@ std::size_t AlertProjection::record_price_change(const std::string& actor, const
   return distinct.size();
 }
 
-void AlertProjection::check_roi(const std::string& sku, const EventContext& context) {
-  const RoiFigures* figures = roi_->find(sku);
-  if (figures == nullptr || figures->spend <= 0) return;
-  const RoiFigures& r = *figures;
-  const double net = static_cast<double>(r.sales - r.refunds);
-  if (net < config_.rules.min_roi * static_cast<double>(r.spend)) {
-    raise("roi_below_target", sku, context.occurred_at_us(), context.position(),
-          "net sales " + std::to_string(r.sales - r.refunds) + " over spend " + std::to_string(r.spend));
-  } else {
-    clear("roi_below_target", sku, context.occurred_at_us(), context.position());
-  }
-}
-
 void AlertProjection::order_placed(const shop::OrderPlacedT& e) {
-  auto& lines = orders_->write(e.order_id);
-  lines.clear();
+  internal::OrderLines& order = orders_->write(e.order_id);
+  order.channel = shop::EnumNameChannel(e.channel);
+  order.lines.clear();
   std::vector<std::string> warehouses;
   for (const auto& line : e.lines) {
-    lines.emplace_back(line->sku_id, line->unit_price * line->quantity - line->discount);
+    order.lines.emplace_back(line->sku_id, line->unit_price * line->quantity - line->discount);
     for (const auto& allocation : line->allocations) {
       if (allocation->kind != shop::SourceKind::Warehouse) continue;
       if (std::find(warehouses.begin(), warehouses.end(), allocation->source_id) == warehouses.end()) {
@@ -290,10 +269,7 @@ void AlertProjection::order_placed(const shop::OrderPlacedT& e) {
 // Paid: ROI counts the sale, and each own warehouse of the order has
 // `own_ship_within_hours` to ship.
 void AlertProjection::order_paid(const std::string& order_id, const EventContext& context) {
-  if (const auto* lines = orders_->find(order_id)) {
-    for (const auto& line : *lines) roi_->write(line.first).sales += line.second;
-    for (const auto& line : *lines) check_roi(line.first, context);
-  }
+  if (const internal::OrderLines* order = orders_->find(order_id)) roi_paid(*order, context);
   if (const auto* warehouses = unshipped_->find(order_id)) {
     const std::int64_t due = context.occurred_at_us() +
                              std::int64_t{config_.rules.own_ship_within_hours} * internal::kMicrosPerHour;
@@ -310,10 +286,10 @@ void AlertProjection::order_cancelled(const std::string& order_id, std::int64_t 
     }
     unshipped_->erase(order_id);
   }
-  const auto* lines = orders_->find(order_id);
-  if (lines == nullptr) return;
+  const internal::OrderLines* order = orders_->find(order_id);
+  if (order == nullptr) return;
   std::set<std::string> forwarded;  // "order:supplier" of the order's dropship lines
-  for (const auto& line : *lines) {
+  for (const auto& line : order->lines) {
     const internal::SkuLevels* levels = book_->find(line.first);
     if (levels == nullptr || levels->stock.supplier_id.empty()) continue;
     const std::string subject = order_id + ":" + levels->stock.supplier_id;
@@ -420,22 +396,10 @@ Status AlertProjection::apply(const EventContext& context) {
     case shop::EventBody::OrderCancelled: order_cancelled(event.AsOrderCancelled()->order_id, at, position); break;
     case shop::EventBody::RefundIssued: {
       const auto& e = *event.AsRefundIssued();
-      const auto* lines = orders_->find(e.order_id);
-      if (lines == nullptr) break;
-      std::vector<std::int64_t> weights;
-      for (const auto& line : *lines) weights.push_back(line.second);
-      const std::vector<std::int64_t> parts = internal::allocate(e.amount, weights);
-      for (std::size_t i = 0; i < parts.size(); ++i) roi_->write((*lines)[i].first).refunds += parts[i];
-      for (const auto& line : *lines) check_roi(line.first, context);
+      if (const internal::OrderLines* order = orders_->find(e.order_id)) roi_refunded(*order, e.amount, context);
       break;
     }
-    case shop::EventBody::SpendRecorded: {
-      const auto& e = *event.AsSpendRecorded();
-      if (e.sku_id.empty()) break;
-      roi_->write(e.sku_id).spend += e.amount;
-      check_roi(e.sku_id, context);
-      break;
-    }
+    case shop::EventBody::SpendRecorded: roi_spent(*event.AsSpendRecorded(), context); break;
     case shop::EventBody::ReturnReceived: return_received(*event.AsReturnReceived(), at, position); break;
     case shop::EventBody::DropshipForwarded: {
       const auto& e = *event.AsDropshipForwarded();
@@ -452,7 +416,7 @@ Status AlertProjection::apply(const EventContext& context) {
 }
 
 // Rows: alert/<kind>/<subject>/<position>, active/<kind>/<subject>,
-// due/<kind>/<subject>, actor/<id>, roi/<sku>, order/<id>, forward/<order:supplier>,
+// due/<kind>/<subject>, actor/<id>, roi/<sku | channel:name>, order/<id>, forward/<order:supplier>,
 // ship_rate/<supplier>, return_loss/<supplier>, unshipped/<order>, book/..., clock.
 void AlertProjection::take_changed_rows(RowSink& sink) {
   alerts_->flush("alert/", sink);

@@ -219,7 +219,7 @@ std::string device_name(std::int32_t device) { return shop::EnumNameDevice(stati
 struct KpiState {
   KpiState(const domain::Config& config, const ReadModelOptions& options)
       : config(config), calendar{options.utc_offset_minutes},
-        book(calendar, config.rules, options.default_lead_time_days) {}
+        book(calendar, config) {}
 
   const domain::Config& config;
   Calendar calendar;

@@ -25,8 +25,7 @@ struct StockProjection::AbcTable {
 StockProjection::StockProjection(const domain::Config& config, const ReadModelOptions& options)
     : config_(config),
       options_(options),
-      book_(std::make_unique<StockBook>(internal::Calendar{options.utc_offset_minutes}, config.rules,
-                                        options.default_lead_time_days)),
+      book_(std::make_unique<StockBook>(internal::Calendar{options.utc_offset_minutes}, config)),
       revenue_(std::make_unique<internal::TrackedTable<std::int64_t>>()),
       order_lines_(std::make_unique<internal::TrackedTable<std::vector<std::pair<std::string, std::int64_t>>>>()),
       abc_(std::make_unique<AbcTable>()) {}

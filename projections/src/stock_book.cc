@@ -109,6 +109,8 @@ bool StockBook::concerns(const shop::EventBodyUnion& event) {
     case EventBody::StockRestocked:
     case EventBody::SupplierRegistered:
     case EventBody::ReturnReceived:
+    case EventBody::ProductListed:
+    case EventBody::ProductUpdated:
     case EventBody::ProductDelisted:
     case EventBody::ProductRelisted:
       return true;
@@ -136,7 +138,26 @@ const std::string* stock_sku(const shop::EventBodyUnion& event) {
 }
 }  // namespace
 
+std::vector<std::string> StockBook::skus_of(const std::string& product) const {
+  std::vector<std::string> skus;  // product-wide changes are rare: a walk over the SKUs is fine
+  for (const auto& [sku, levels] : skus_.sorted()) {
+    if (levels->stock.product_id == product) skus.emplace_back(sku);
+  }
+  return skus;
+}
+
 std::vector<std::string> StockBook::apply(const shop::EventBodyUnion& event, std::int64_t occurred_at_us) {
+  if (event.type == EventBody::ProductListed) {
+    categories_.write(event.AsProductListed()->product_id) = event.AsProductListed()->category;
+    return {};
+  }
+  if (event.type == EventBody::ProductUpdated) {
+    const auto& e = *event.AsProductUpdated();
+    const std::string* before = categories_.find(e.product_id);
+    if (e.category.empty() || (before != nullptr && *before == e.category)) return {};
+    categories_.write(e.product_id) = e.category;
+    return skus_of(e.product_id);
+  }
   if (event.type == EventBody::SupplierRegistered) {
     const auto& e = *event.AsSupplierRegistered();
     suppliers_.write(e.supplier_id) = SupplierTerms{e.lead_time_days, e.ship_within_hours > 0 ? e.ship_within_hours : 48};
@@ -150,11 +171,7 @@ std::vector<std::string> StockBook::apply(const shop::EventBodyUnion& event, std
     } else {
       delisted_.erase(product);
     }
-    std::vector<std::string> changed;  // delistings are rare: a walk over the SKUs is fine
-    for (const auto& [sku, levels] : skus_.sorted()) {
-      if (levels->stock.product_id == product) changed.emplace_back(sku);
-    }
-    return changed;
+    return skus_of(product);
   }
   if (event.type == EventBody::ReturnReceived) {
     const auto& e = *event.AsReturnReceived();
@@ -182,10 +199,16 @@ std::vector<std::string> StockBook::apply(const shop::EventBodyUnion& event, std
   return {*sku};
 }
 
-std::int32_t StockBook::lead_time_days(const std::string& supplier_id) const {
-  const SupplierTerms* terms = suppliers_.find(supplier_id);
-  const std::int32_t days = terms == nullptr || terms->lead_time_days <= 0 ? default_lead_time_days_ : terms->lead_time_days;
-  return std::clamp<std::int32_t>(days, 1, kSalesDaysKept);
+std::int32_t StockBook::lead_time_days(const domain::StockState& stock) const {
+  std::int32_t days = 0;
+  if (!stock.supplier_id.empty()) {
+    const SupplierTerms* terms = suppliers_.find(stock.supplier_id);
+    days = terms == nullptr ? supplier_default_lead_days_ : terms->lead_time_days;
+  } else {
+    const std::string* category = categories_.find(stock.product_id);
+    days = domain::own_lead_time_days(own_stock_, stock.sku_id, category == nullptr ? std::string_view{} : std::string_view{*category});
+  }
+  return std::clamp<std::int32_t>(days, 0, kSalesDaysKept);
 }
 
 std::int32_t StockBook::ship_within_hours(const std::string& supplier_id) const {
@@ -197,12 +220,14 @@ void StockBook::flush(const std::string& prefix, RowSink& sink) {
   skus_.flush(prefix + "sku/", sink);
   suppliers_.flush(prefix + "supplier/", sink);
   delisted_.flush(prefix + "delisted/", sink);
+  categories_.flush(prefix + "category/", sink);
 }
 
 void StockBook::write_all(const std::string& prefix, RowSink& sink) const {
   skus_.write_all(prefix + "sku/", sink);
   suppliers_.write_all(prefix + "supplier/", sink);
   delisted_.write_all(prefix + "delisted/", sink);
+  categories_.write_all(prefix + "category/", sink);
 }
 
 bool StockBook::load(std::string_view key, std::string_view value) {
@@ -212,6 +237,8 @@ bool StockBook::load(std::string_view key, std::string_view value) {
     suppliers_.load(key.substr(9), value);
   } else if (key.starts_with("delisted/")) {
     delisted_.load(key.substr(9), value);
+  } else if (key.starts_with("category/")) {
+    categories_.load(key.substr(9), value);
   } else {
     return false;
   }
@@ -231,7 +258,7 @@ StockFigures StockBook::figures(const SkuLevels& levels, std::int64_t now_us) co
   f.listed = listed(levels);
   f.supplier_available = f.dropship ? s.supplier_available() : 0;
   f.supplier_reported_at_us = s.supplier_reported_at_us;
-  f.lead_time_days = lead_time_days(s.supplier_id);
+  f.lead_time_days = lead_time_days(s);
   const std::int64_t today = calendar_.day(now_us);
   // Only the days inside the longer of the two windows are visited (the map
   // keeps up to kSalesDaysKept days).

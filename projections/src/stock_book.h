@@ -2,9 +2,10 @@
 // domain's own evolve (so the projection and the command side can never
 // disagree on what "on hand" means), plus what the read models add: shipped
 // units per local day (sales), units written off as damaged on return, and
-// each supplier's terms (lead time for safety stock, agreed ship hours). The
-// stock, alerts and KPI projections each own one; its rows ("sku/<id>",
-// "supplier/<id>", "delisted/<product>") are written under the owner's prefix.
+// each supplier's terms (lead time for safety stock, agreed ship hours) and
+// each product's category (own stock's lead time). The stock, alerts and KPI
+// projections each own one; its rows ("sku/<id>", "supplier/<id>",
+// "delisted/<product>", "category/<product>") go under the owner's prefix.
 #pragma once
 
 #include <cstdint>
@@ -43,7 +44,7 @@ struct StockFigures {
 };
 
 struct SupplierTerms {
-  std::int32_t lead_time_days = 0;      // 0: the default lead time
+  std::int32_t lead_time_days = 0;
   std::int32_t ship_within_hours = 48;
 };
 
@@ -55,20 +56,25 @@ void append_json(JsonText& out, const SupplierTerms& terms);
 
 class StockBook {
  public:
-  StockBook(Calendar calendar, domain::RuleThresholds rules, std::int32_t default_lead_time_days)
-      : calendar_(calendar), rules_(rules), default_lead_time_days_(default_lead_time_days) {}
+  // Lead times come from `config`: own stock's [own_stock] rules, a supplier's
+  // registered terms (the supplier defaults for one never registered).
+  StockBook(Calendar calendar, const domain::Config& config)
+      : calendar_(calendar), rules_(config.rules), own_stock_(config.own_stock),
+        supplier_default_lead_days_(config.supplier_defaults.lead_time_days) {}
 
   // True if `event` concerns stock (the stock streams, supplier terms,
-  // damaged returns, a product delisted or relisted).
+  // damaged returns, a product listed, updated, delisted or relisted).
   static bool concerns(const shop::EventBodyUnion& event);
   // Folds one event in; returns the SKUs it changed (none for a supplier
   // registration, which only updates the supplier's terms; every SKU of the
-  // product for a delisting or relisting).
+  // product for a delisting, relisting or change of category).
   std::vector<std::string> apply(const shop::EventBodyUnion& event, std::int64_t occurred_at_us);
 
   // Figures of one SKU as at `now_us` (sales windows end at now's local day).
   StockFigures figures(const SkuLevels& levels, std::int64_t now_us) const;
-  std::int32_t lead_time_days(const std::string& supplier_id) const;
+  // Days, 0..kSalesDaysKept: the supplier's for dropship, else own stock's by
+  // SKU and category.
+  std::int32_t lead_time_days(const domain::StockState& stock) const;
   std::int32_t ship_within_hours(const std::string& supplier_id) const;
 
   const SkuLevels* find(std::string_view sku_id) const { return skus_.find(sku_id); }
@@ -84,10 +90,14 @@ class StockBook {
   bool load(std::string_view key, std::string_view value);
 
  private:
+  std::vector<std::string> skus_of(const std::string& product) const;
+
   Calendar calendar_;
   domain::RuleThresholds rules_;
-  std::int32_t default_lead_time_days_;
+  domain::OwnStockConfig own_stock_;
+  std::int32_t supplier_default_lead_days_;
   TrackedTable<SkuLevels> skus_;
+  TrackedTable<std::string> categories_;  // product id -> category path
   TrackedTable<SupplierTerms> suppliers_;
   TrackedTable<std::int64_t> delisted_;  // product id -> delisted at (us), while delisted
 };

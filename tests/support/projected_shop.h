@@ -26,8 +26,8 @@ class ProjectedShop : public ::testing::Test {
  protected:
   void SetUp() override { open(); }
 
-  // Opens the store, the handler and the runner on `dir`; again after a
-  // close (a restart) they find what was written before.
+  // Opens the store, the handler and the runner on `dir` with `config`; again
+  // after a close (a restart) they find what was written before.
   void open() {
     runner.reset();
     handler.reset();
@@ -36,9 +36,9 @@ class ProjectedShop : public ::testing::Test {
     options.sync = false;
     log = open_store(dir.str("log"), options);
     handler = std::make_unique<commands::CommandHandler>(
-        *log, domain::default_config(), commands::HandlerOptions{.clock = [this] { return now; }});
+        *log, config, commands::HandlerOptions{.clock = [this] { return now; }});
     auto opened = projections::ProjectionRunner::open(*log, dir.str("projections"),
-                                                      projections::make_read_models(domain::default_config()));
+                                                      projections::make_read_models(config));
     ASSERT_TRUE(opened.ok()) << opened.error().to_string();
     runner = std::move(*opened);
   }
@@ -112,6 +112,8 @@ class ProjectedShop : public ::testing::Test {
     return row["counters"].value(name, std::int64_t{0});
   }
 
+  // The shop's configuration; a fixture's constructor may change it.
+  domain::Config config = domain::default_config();
   std::int64_t now = kNow;
   TempDir dir;
   std::unique_ptr<store::EventStore> log;

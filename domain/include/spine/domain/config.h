@@ -44,6 +44,24 @@ struct CommissionRate {
   std::int32_t rate_bp = 0;
 };
 
+// Lead time of own stock (days from a purchase order to goods on the
+// shelf), for safety stock and reorder suggestions: the most specific rule
+// (a SKU, then the longest category prefix), else the shop's default. 0 is a
+// lead time of 0 days.
+struct LeadTimeRule {
+  std::string sku;       // "" = by category
+  std::string category;  // prefix match on the category path
+  std::int32_t days = 0;
+};
+
+struct OwnStockConfig {
+  std::int32_t lead_time_days = 7;
+  std::vector<LeadTimeRule> lead_times;
+};
+
+// The lead time of an own-stock SKU in `category` under `own`.
+std::int32_t own_lead_time_days(const OwnStockConfig& own, std::string_view sku, std::string_view category);
+
 struct RuleThresholds {
   double max_missing_attribute_ratio = 0.20;  // more than this is refused
   double max_price_spread = 3.0;              // max SKU price / min SKU price
@@ -56,6 +74,8 @@ struct RuleThresholds {
   std::int64_t low_stock_floor = 50;
   double safety_stock_factor = 1.5;
   double min_roi = 2.5;
+  std::int32_t roi_window_days = 7;      // the ROI alert looks back this many local days ...
+  std::int64_t roi_min_spend = 50'000;   // ... once their spend reaches this (fen)
   double min_supplier_ship_rate = 0.95;
   double max_return_loss_rate = 0.05;
   std::int32_t promo_min_sales = 50;
@@ -77,6 +97,7 @@ struct Config {
   std::int32_t default_commission_bp = 500;
   std::vector<CommissionRate> commission_rates;
   RuleThresholds rules;
+  OwnStockConfig own_stock;
 
   const CategoryConfig* find_category(std::string_view path) const;
   const RegionConfig* find_region(std::string_view name) const;

@@ -3,7 +3,9 @@
 // shipped within its agreed hours of a forward, stale supplier stock (no sync
 // for `supplier_stale_minutes`), bulk price change by one actor (more than
 // `bulk_price_change_skus` in `bulk_price_change_minutes`), price below cost,
-// ROI below `min_roi` for a SKU with spend, a supplier whose ship rate
+// ROI below `min_roi` for a SKU or a channel over the trailing
+// `roi_window_days` once their spend there reaches `roi_min_spend` (a channel
+// counts all its spend, SKU-tagged or not), a supplier whose ship rate
 // (supplier_terms.h) is below `min_supplier_ship_rate` or whose return loss
 // rate is above `max_return_loss_rate` (no stock alert, low or stale, for
 // a SKU while its product is delisted), an own warehouse that has not
@@ -30,6 +32,8 @@ namespace internal {
 class StockBook;
 struct ForwardTally;
 struct ReturnTally;
+struct RoiWindow;
+struct OrderLines;
 template <typename Row> class TrackedTable;
 }
 
@@ -40,14 +44,12 @@ struct Alert {
   std::uint64_t raised_position = 0, cleared_position = 0;
 };
 
-struct RoiFigures { std::int64_t sales = 0, refunds = 0, spend = 0; };
-
 class AlertProjection final : public Projection {
  public:
   AlertProjection(const domain::Config& config, const ReadModelOptions& options);
   ~AlertProjection() override;
   std::string_view name() const override { return "alerts"; }
-  std::uint32_t version() const override { return 4; }  // 4: deadlines from the log
+  std::uint32_t version() const override { return 5; }  // 5: own lead times by category, ROI over a trailing window
   Status apply(const EventContext& context) override;
   void take_changed_rows(RowSink& sink) override;
   void write_all_rows(RowSink& sink) const override;
@@ -76,7 +78,11 @@ class AlertProjection final : public Projection {
   void arm(std::string_view kind, std::string_view subject, std::int64_t deadline_us);
   void disarm(std::string_view kind, std::string_view subject);
   void check_stock(const std::string& sku, const EventContext& context);
-  void check_roi(const std::string& sku, const EventContext& context);
+  // The ROI alert (alerts_roi.cc).
+  void roi_paid(const internal::OrderLines& order, const EventContext& context);
+  void roi_refunded(const internal::OrderLines& order, std::int64_t amount, const EventContext& context);
+  void roi_spent(const shop::SpendRecordedT& e, const EventContext& context);
+  void check_roi(const std::string& subject, std::int64_t day, const EventContext& context);
   std::size_t record_price_change(const std::string& actor, const std::string& sku, std::int64_t at_us,
                                   std::int64_t window_us);
   void check_ship_rate(const std::string& supplier, std::int64_t at_us, std::uint64_t position);
@@ -94,8 +100,8 @@ class AlertProjection final : public Projection {
   Table<std::int64_t> deadlines_;                    // "kind/subject" -> deadline (armed)
   std::set<std::pair<std::int64_t, std::string>> due_;  // (deadline, "kind/subject"): derived from deadlines_
   Table<std::vector<std::pair<std::string, std::int64_t>>> actor_changes_;  // an actor's price changes in the window: (sku, at)
-  Table<RoiFigures> roi_;                            // by SKU
-  Table<std::vector<std::pair<std::string, std::int64_t>>> orders_;  // order -> lines (sku, value)
+  Table<internal::RoiWindow> roi_;                   // by SKU, or "channel:<name>"
+  Table<internal::OrderLines> orders_;               // order -> channel, lines (sku, value)
   Table<std::int64_t> forwards_;                     // "order:supplier" -> forwarded at (open forwards)
   Table<internal::ForwardTally> ship_rates_;         // by supplier
   Table<internal::ReturnTally> return_losses_;       // by supplier

@@ -34,7 +34,7 @@ class KpiProjection final : public Projection {
   KpiProjection(const domain::Config& config, const ReadModelOptions& options);
   ~KpiProjection() override;
   std::string_view name() const override { return "kpis"; }
-  std::uint32_t version() const override { return 4; }  // 4: listing state, dropship stockouts
+  std::uint32_t version() const override { return 5; }  // 5: own lead times by category
   Status apply(const EventContext& context) override;
   void take_changed_rows(RowSink& sink) override;
   void write_all_rows(RowSink& sink) const override;

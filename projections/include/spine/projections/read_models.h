@@ -15,7 +15,6 @@ namespace spine::projections {
 
 struct ReadModelOptions {
   std::int32_t utc_offset_minutes = 480;    // the shop's local time for KPI hours and days (+08:00)
-  std::int32_t default_lead_time_days = 7;  // SKUs without a supplier (own stock)
 };
 
 // Names, in this order: stock, timelines, kpis, prices, suppliers, alerts.

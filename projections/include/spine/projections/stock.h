@@ -26,7 +26,7 @@ class StockProjection final : public Projection {
   ~StockProjection() override;
 
   std::string_view name() const override { return "stock"; }
-  std::uint32_t version() const override { return 4; }  // 4: listed state
+  std::uint32_t version() const override { return 5; }  // 5: own lead times by category
   Status apply(const EventContext& context) override;
   void take_changed_rows(RowSink& sink) override;
   void write_all_rows(RowSink& sink) const override;
