@@ -268,6 +268,33 @@ TEST_F(HttpApi, HostileInputIsRefusedCleanlyAndAppendsNothing) {
   EXPECT_EQ(head(), before);
 }
 
+TEST_F(HttpApi, AnOfferPriceIsJudgedForPromotionWithEachRuleItBreaks) {
+  HttpClient ops = as("operations");
+  const std::string prices = "/v1/skus/" + std::string(kSku) + "/prices";
+  const Json now = ops.get(prices).json()["data"];
+  const std::int64_t lowest = now["lowest_30d"];
+  ASSERT_GT(lowest, 1);
+  auto rules_broken = [&](std::int64_t offer) {
+    const Json answer = ops.get(prices + "?offer=" + std::to_string(offer)).json();
+    const Json o = answer["data"]["offer"];
+    EXPECT_EQ(o["price"], offer);
+    std::set<std::string> rules;
+    for (const auto& refusal : o["refusals"]) rules.insert(refusal["rule"].get<std::string>());
+    EXPECT_EQ(o["eligible"], rules.empty());
+    return rules;
+  };
+  // The sample has far fewer than 50 historical sales.
+  EXPECT_LT(now["historical_sales"].get<std::int64_t>(), 50);
+  EXPECT_EQ(rules_broken(lowest), std::set<std::string>{"too_few_sales"});
+  EXPECT_EQ(rules_broken(lowest + 1), (std::set<std::string>{"above_lowest_30d", "too_few_sales"}));
+  for (const char* bad : {"0", "-5", "abc", "1.5", "10000000000001", ""}) {
+    const Json problem = ops.get(prices + "?offer=" + bad).json();
+    EXPECT_EQ(problem["code"], "invalid_parameter") << bad;
+    EXPECT_EQ(problem["field"], "offer") << bad;
+  }
+  EXPECT_EQ(ops.get(prices + "?discount=5").json()["code"], "unknown_parameter");
+}
+
 TEST_F(HttpApi, GarbageAndNeverFinishedRequestsAreClosedWhileOthersAreServed) {
   const int garbage = connect_raw(serve.port);
   const std::string noise = "\x16\x03\x01 not http at all\r\n\r\n";

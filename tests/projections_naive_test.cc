@@ -263,12 +263,25 @@ TEST_F(NaiveRecomputation, TimelinesHoldExactlyTheirEvents) {
 TEST_F(NaiveRecomputation, PriceHistoryLowestPriceAndPromotionEligibility) {
   struct Change { std::int64_t at, price; };
   std::map<std::string, std::vector<Change>> changes;
-  std::map<std::string, std::int64_t> shipped;
+  std::map<std::string, std::int64_t> shipped, returned;
+  std::map<std::string, std::string> product_of;
+  std::map<std::string, bool> delisted;  // by product
   for (const HistoryEvent& e : *events_) {
-    if (e.body.type == EventBody::ProductListed) for (const auto& s : e.body.AsProductListed()->skus) changes[s->sku_id].push_back({e.occurred_at_us, s->list_price});
+    if (e.body.type == EventBody::ProductListed) {
+      for (const auto& s : e.body.AsProductListed()->skus) {
+        changes[s->sku_id].push_back({e.occurred_at_us, s->list_price});
+        product_of[s->sku_id] = e.body.AsProductListed()->product_id;
+      }
+    }
     if (e.body.type == EventBody::PriceChanged) changes[e.body.AsPriceChanged()->sku_id].push_back({e.occurred_at_us, e.body.AsPriceChanged()->new_price});
     if (e.body.type == EventBody::StockShipped) shipped[e.body.AsStockShipped()->sku_id] += e.body.AsStockShipped()->quantity;
+    if (e.body.type == EventBody::ReturnReceived) {
+      for (const auto& l : e.body.AsReturnReceived()->lines) returned[l->sku_id] += l->quantity;
+    }
+    if (e.body.type == EventBody::ProductDelisted) delisted[e.body.AsProductDelisted()->product_id] = true;
+    if (e.body.type == EventBody::ProductRelisted) delisted[e.body.AsProductRelisted()->product_id] = false;
   }
+  int offers_eligible = 0, offers_refused = 0;
   const std::int64_t now = clock(), window_start = now - 30 * 24 * kHourUs;
   for (const auto& [sku, list] : changes) {
     std::int64_t lowest = INT64_MAX, at_start = -1;
@@ -282,8 +295,22 @@ TEST_F(NaiveRecomputation, PriceHistoryLowestPriceAndPromotionEligibility) {
     EXPECT_EQ(h["price"], list.back().price) << sku;
     EXPECT_EQ(h["lowest_30d"], lowest) << sku;
     EXPECT_EQ(h["shipped_units"], shipped[sku]) << sku;
-    EXPECT_EQ(h["promo_eligible"], list.back().price <= lowest && shipped[sku] >= 50) << sku;
+    const std::int64_t sales = shipped[sku] - returned[sku];
+    const bool on_sale = !delisted[product_of[sku]];
+    EXPECT_EQ(h["historical_sales"], sales) << sku;
+    EXPECT_EQ(h["listed"], on_sale) << sku;
+    EXPECT_EQ(h["promo_eligible"], on_sale && list.back().price <= lowest && sales >= 50) << sku;
+    for (const std::int64_t offer : {lowest - 1, lowest, lowest + 1}) {
+      const nlohmann::json o =
+          read<projections::PriceProjection>("prices", [&](const auto& p) { return p.history(sku, offer); })["offer"];
+      const bool eligible = on_sale && offer <= lowest && sales >= 50;
+      EXPECT_EQ(o["eligible"], eligible) << sku << " offer " << offer;
+      EXPECT_EQ(o["refusals"].empty(), eligible) << sku << " offer " << offer;
+      ++(eligible ? offers_eligible : offers_refused);
+    }
   }
+  EXPECT_GT(offers_eligible, 0);
+  EXPECT_GT(offers_refused, 0);
 }
 
 TEST_F(NaiveRecomputation, SupplierPerformance) {

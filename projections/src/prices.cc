@@ -9,7 +9,7 @@
 namespace spine::projections {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PricePoint, position, at_us, old_price, new_price, reason, actor, below_cost)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SkuPrices, product_id, cost_price, changes, shipped_units)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SkuPrices, product_id, cost_price, changes, shipped_units, returned_units, listed)
 
 PriceProjection::PriceProjection(const domain::Config& config)
     : config_(config), skus_(std::make_unique<internal::TrackedTable<SkuPrices>>()) {}
@@ -44,9 +44,23 @@ Status PriceProjection::apply(const EventContext& context) {
       skus_->write(e.sku_id).shipped_units += e.quantity;
       break;
     }
+    case shop::EventBody::ReturnReceived: {
+      for (const auto& line : event.AsReturnReceived()->lines) skus_->write(line->sku_id).returned_units += line->quantity;
+      break;
+    }
+    case shop::EventBody::ProductDelisted: set_listed(event.AsProductDelisted()->product_id, false); break;
+    case shop::EventBody::ProductRelisted: set_listed(event.AsProductRelisted()->product_id, true); break;
     default: break;
   }
   return ok_status();
+}
+
+void PriceProjection::set_listed(const std::string& product_id, bool listed) {
+  std::vector<std::string> skus;  // delistings are rare: a walk over the SKUs is fine
+  for (const auto& [sku, prices] : skus_->sorted()) {
+    if (prices->product_id == product_id) skus.emplace_back(sku);
+  }
+  for (const std::string& sku : skus) skus_->write(sku).listed = listed;
 }
 
 void PriceProjection::take_changed_rows(RowSink& sink) {
@@ -96,26 +110,58 @@ std::vector<std::string> PriceProjection::sku_ids() const {
   return ids;
 }
 
-nlohmann::json PriceProjection::history(std::string_view sku) const {
+namespace {
+// Why `price` may not join a platform promotion (domain.md: at or below the
+// 30-day low, at least `min_sales` historical sales, on sale); empty if it may.
+nlohmann::json promotion_refusals(const SkuPrices& prices, std::int64_t price, std::int64_t lowest,
+                                  std::int64_t min_sales) {
+  nlohmann::json refusals = nlohmann::json::array();
+  const std::int64_t sales = prices.shipped_units - prices.returned_units;
+  if (!prices.listed) refusals.push_back({{"rule", "delisted"}, {"message", "the product is delisted"}});
+  if (price > lowest) {
+    refusals.push_back({{"rule", "above_lowest_30d"},
+                        {"message", "price " + std::to_string(price) + " is above the 30-day lowest price " +
+                                        std::to_string(lowest)}});
+  }
+  if (sales < min_sales) {
+    refusals.push_back({{"rule", "too_few_sales"},
+                        {"message", std::to_string(sales) + " historical sales (shipped less returned), " +
+                                        std::to_string(min_sales) + " needed"}});
+  }
+  return refusals;
+}
+}  // namespace
+
+nlohmann::json PriceProjection::history(std::string_view sku, std::optional<std::int64_t> offer) const {
   const SkuPrices* found = skus_->find(sku);
   if (found == nullptr || found->changes.empty()) return nullptr;
   const SkuPrices& prices = *found;
   const std::int64_t price = prices.changes.back().new_price;
   const std::int64_t lowest = lowest_price_30d(prices.changes, clock_us_);
+  const std::int64_t min_sales = config_.rules.promo_min_sales;
   nlohmann::json changes = nlohmann::json::array();
   for (const PricePoint& change : prices.changes) {
     changes.push_back({{"position", change.position}, {"at", internal::format_time(change.at_us)},
                        {"old_price", change.old_price}, {"new_price", change.new_price}, {"reason", change.reason},
                        {"actor", change.actor}, {"below_cost", change.below_cost}});
   }
-  return {{"sku", std::string(sku)},
-          {"product_id", prices.product_id},
-          {"price", price},
-          {"cost_price", prices.cost_price},
-          {"lowest_30d", lowest},
-          {"shipped_units", prices.shipped_units},
-          {"promo_eligible", price <= lowest && prices.shipped_units >= config_.rules.promo_min_sales},
-          {"changes", std::move(changes)}};
+  nlohmann::json out = {{"sku", std::string(sku)},
+                        {"product_id", prices.product_id},
+                        {"price", price},
+                        {"cost_price", prices.cost_price},
+                        {"lowest_30d", lowest},
+                        {"listed", prices.listed},
+                        {"shipped_units", prices.shipped_units},
+                        {"returned_units", prices.returned_units},
+                        {"historical_sales", prices.shipped_units - prices.returned_units},
+                        {"promo_eligible", promotion_refusals(prices, price, lowest, min_sales).empty()},
+                        {"changes", std::move(changes)}};
+  if (offer) {
+    nlohmann::json refusals = promotion_refusals(prices, *offer, lowest, min_sales);
+    const bool eligible = refusals.empty();
+    out["offer"] = {{"price", *offer}, {"eligible", eligible}, {"refusals", std::move(refusals)}};
+  }
+  return out;
 }
 
 }  // namespace spine::projections

@@ -278,10 +278,21 @@ HttpResponse Api::Impl::timeline(Call& call, int kind, const std::string& id) {
 }
 
 HttpResponse Api::Impl::prices(Call& call, const std::string& sku) {
-  auto point = read_point(call, {});
+  auto point = read_point(call, {"offer"});
   if (!point) return refused(point.error());
+  // A proposed promotion price in fen, the same bounds as a list price.
+  constexpr std::uint64_t kMaxOffer = 1'000'000'000'000;
+  std::optional<std::int64_t> offer;
+  if (auto it = call.target.parameters.find("offer"); it != call.target.parameters.end()) {
+    auto value = internal::parse_unsigned(it->second);
+    if (!value || *value == 0 || *value > kMaxOffer) {
+      return refused(Error{"invalid_parameter", "offer", "must be a price in fen from 1 to " + std::to_string(kMaxOffer)});
+    }
+    offer = static_cast<std::int64_t>(*value);
+  }
   auto result = query_model<projections::PriceProjection>(
-      "prices", *point, [&](const projections::PriceProjection& model) -> Result<Json> { return model.history(sku); });
+      "prices", *point,
+      [&](const projections::PriceProjection& model) -> Result<Json> { return model.history(sku, offer); });
   if (!result) return refused(result.error());
   if (result->first.is_null()) return not_found("sku", "SKU '" + sku + "'");
   return answer(call, std::move(result->first), result->second);

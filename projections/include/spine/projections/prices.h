@@ -1,11 +1,13 @@
 // Price history per SKU (domain.md §2): every price in log order with time,
 // actor and reason; the lowest price over the trailing 30 days; promotion
-// eligibility (the current price is at or below that lowest price and at
-// least `promo_min_sales` units have shipped).
+// eligibility of the current price, or of a proposed offer price: the SKU is
+// on sale, the price is at or below that lowest price, and its historical
+// sales (units shipped less units returned) reach `promo_min_sales`.
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
 #include <memory>
+#include <optional>
 #include <vector>
 #include <string>
 
@@ -30,6 +32,8 @@ struct SkuPrices {
   std::int64_t cost_price = 0;
   std::vector<PricePoint> changes;  // the listing first, then every change
   std::int64_t shipped_units = 0;
+  std::int64_t returned_units = 0;  // received back, whatever their condition
+  bool listed = true;               // false while its product is delisted
 };
 
 class PriceProjection final : public Projection {
@@ -37,21 +41,25 @@ class PriceProjection final : public Projection {
   explicit PriceProjection(const domain::Config& config);
   ~PriceProjection() override;
   std::string_view name() const override { return "prices"; }
-  std::uint32_t version() const override { return 1; }
+  std::uint32_t version() const override { return 2; }  // 2: returns, listed state
   Status apply(const EventContext& context) override;
   void take_changed_rows(RowSink& sink) override;
   void write_all_rows(RowSink& sink) const override;
   Status load_row(std::string_view key, std::string_view value) override;
   std::unique_ptr<Projection> fresh() const override { return std::make_unique<PriceProjection>(config_); }
 
-  // {sku, price, cost_price, lowest_30d, promo_eligible, shipped_units,
-  //  changes: [...]}, or null for an unknown SKU; windows end at clock_us().
-  nlohmann::json history(std::string_view sku) const;
+  // {sku, price, cost_price, lowest_30d, listed, shipped_units, returned_units,
+  //  historical_sales, promo_eligible, changes: [...]}, or null for an unknown
+  // SKU; windows end at clock_us(). With an offer price, also
+  // offer: {price, eligible, refusals: [{rule, message}]}.
+  nlohmann::json history(std::string_view sku, std::optional<std::int64_t> offer = std::nullopt) const;
   // Every SKU with a price, in id order.
   std::vector<std::string> sku_ids() const;
   std::int64_t clock_us() const { return clock_us_; }
 
  private:
+  void set_listed(const std::string& product_id, bool listed);
+
   domain::Config config_;
   std::unique_ptr<internal::TrackedTable<SkuPrices>> skus_;
   std::int64_t clock_us_ = 0;
