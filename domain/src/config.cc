@@ -193,11 +193,18 @@ bool valid_id(std::string_view id) {
 
 Result<Config> read_config(const ConfigReader& r, const toml::table& root) {
   Config config;
-  if (Status s = r.only_keys(root, {"banned_words", "rules", "supplier_defaults", "own_stock", "commission",
-                                    "regions", "categories", "warehouses", "suppliers"},
+  if (Status s = r.only_keys(root, {"time_zone", "banned_words", "rules", "supplier_defaults", "own_stock",
+                                    "commission", "regions", "categories", "warehouses", "suppliers"},
                              "the top level");
       !s)
     return s.error();
+  std::string zone_name;
+  if (Status s = r.read(root, "time_zone", zone_name); !s) return s.error();
+  if (root.get("time_zone") != nullptr) {
+    Result<TimeZone> zone = TimeZone::named(zone_name);
+    if (!zone.ok()) return r.error(root.get("time_zone"), zone.error().message);
+    config.time_zone = std::move(*zone);
+  }
   if (Status s = r.read_strings(root, "banned_words", config.banned_words); !s) return s.error();
   for (const std::string& word : config.banned_words) {
     if (word.empty()) return r.error(root.get("banned_words"), "banned_words may not hold an empty word");

@@ -52,10 +52,9 @@ constexpr std::int64_t kMicrosPerMinute = 60'000'000;
 
 }  // namespace
 
-AlertProjection::AlertProjection(const domain::Config& config, const ReadModelOptions& options)
+AlertProjection::AlertProjection(const domain::Config& config)
     : config_(config),
-      options_(options),
-      book_(std::make_unique<internal::StockBook>(internal::Calendar{options.utc_offset_minutes}, config)),
+      book_(std::make_unique<internal::StockBook>(internal::Calendar{config.time_zone}, config)),
       alerts_(std::make_unique<internal::TrackedTable<Alert>>()),
       active_(std::make_unique<internal::TrackedTable<std::string>>()),
       deadlines_(std::make_unique<internal::TrackedTable<std::int64_t>>()),
@@ -69,7 +68,7 @@ AlertProjection::AlertProjection(const domain::Config& config, const ReadModelOp
 
 AlertProjection::~AlertProjection() = default;
 
-std::unique_ptr<Projection> AlertProjection::fresh() const { return std::make_unique<AlertProjection>(config_, options_); }
+std::unique_ptr<Projection> AlertProjection::fresh() const { return std::make_unique<AlertProjection>(config_); }
 
 const std::string& AlertProjection::alert_id(std::string_view kind, std::string_view subject) {
   id_.assign(kind).append("/").append(subject);

@@ -22,7 +22,7 @@ std::string channel_subject(std::string_view channel) { return "channel:" + std:
 }  // namespace
 
 void AlertProjection::roi_paid(const internal::OrderLines& order, const EventContext& context) {
-  const std::int64_t day = internal::Calendar{options_.utc_offset_minutes}.day(context.occurred_at_us());
+  const std::int64_t day = internal::Calendar{config_.time_zone}.day(context.occurred_at_us());
   const std::int64_t window = config_.rules.roi_window_days;
   const std::string channel = channel_subject(order.channel);
   for (const auto& [sku, value] : order.lines) {
@@ -35,7 +35,7 @@ void AlertProjection::roi_paid(const internal::OrderLines& order, const EventCon
 
 void AlertProjection::roi_refunded(const internal::OrderLines& order, std::int64_t amount,
                                    const EventContext& context) {
-  const std::int64_t day = internal::Calendar{options_.utc_offset_minutes}.day(context.occurred_at_us());
+  const std::int64_t day = internal::Calendar{config_.time_zone}.day(context.occurred_at_us());
   const std::int64_t window = config_.rules.roi_window_days;
   std::vector<std::int64_t> weights;
   for (const auto& line : order.lines) weights.push_back(line.second);
@@ -48,7 +48,7 @@ void AlertProjection::roi_refunded(const internal::OrderLines& order, std::int64
 }
 
 void AlertProjection::roi_spent(const shop::SpendRecordedT& e, const EventContext& context) {
-  const internal::Calendar calendar{options_.utc_offset_minutes};
+  const internal::Calendar calendar{config_.time_zone};
   const std::int64_t today = calendar.day(context.occurred_at_us());
   std::int64_t day = today;
   if (!internal::parse_day(e.day, day)) day = today;

@@ -1,10 +1,14 @@
 // Internal: shop-local calendar arithmetic. KPIs are bucketed by the shop's
-// local hour (a fixed UTC offset, default +08:00), so days, weeks (ISO,
-// Monday first) and months are exact unions of hours.
+// local hour in its time zone (shop.toml's time_zone, default Asia/Shanghai),
+// so days, weeks (ISO, Monday first) and months are exact unions of local
+// hours. Around a clock change a local day has 23 or 25 hours: the repeated
+// hour is one bucket, the skipped one is empty.
 #pragma once
 
 #include <cstdint>
 #include <string>
+
+#include "spine/domain/time_zone.h"
 
 namespace spine::projections::internal {
 
@@ -12,10 +16,10 @@ constexpr std::int64_t kMicrosPerHour = 3'600'000'000LL;
 constexpr std::int64_t kMicrosPerDay = 24 * kMicrosPerHour;
 
 struct Calendar {
-  std::int32_t utc_offset_minutes = 480;
+  domain::TimeZone zone;
 
-  std::int64_t local_us(std::int64_t utc_us) const { return utc_us + std::int64_t{utc_offset_minutes} * 60'000'000LL; }
-  std::int64_t utc_us(std::int64_t local) const { return local - std::int64_t{utc_offset_minutes} * 60'000'000LL; }
+  std::int64_t local_us(std::int64_t utc_us) const { return zone.to_local(utc_us); }
+  std::int64_t utc_us(std::int64_t local) const { return zone.to_utc(local); }
   // Local hour and day numbers since the epoch (floor division).
   std::int64_t hour(std::int64_t utc) const { return floor_div(local_us(utc), kMicrosPerHour); }
   std::int64_t day(std::int64_t utc) const { return floor_div(local_us(utc), kMicrosPerDay); }

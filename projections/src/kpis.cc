@@ -217,8 +217,8 @@ std::string channel_name(std::int32_t channel) { return shop::EnumNameChannel(st
 std::string device_name(std::int32_t device) { return shop::EnumNameDevice(static_cast<shop::Device>(device)); }
 
 struct KpiState {
-  KpiState(const domain::Config& config, const ReadModelOptions& options)
-      : config(config), calendar{options.utc_offset_minutes},
+  explicit KpiState(const domain::Config& config)
+      : config(config), calendar{config.time_zone},
         book(calendar, config) {}
 
   const domain::Config& config;
@@ -716,12 +716,12 @@ const std::vector<std::string>& kpi_counter_names() {
   return names;
 }
 
-KpiProjection::KpiProjection(const domain::Config& config, const ReadModelOptions& options)
-    : config_(config), options_(options), state_(std::make_unique<KpiState>(config_, options_)) {}
+KpiProjection::KpiProjection(const domain::Config& config)
+    : config_(config), state_(std::make_unique<KpiState>(config_)) {}
 
 KpiProjection::~KpiProjection() = default;
 
-std::unique_ptr<Projection> KpiProjection::fresh() const { return std::make_unique<KpiProjection>(config_, options_); }
+std::unique_ptr<Projection> KpiProjection::fresh() const { return std::make_unique<KpiProjection>(config_); }
 
 Status KpiProjection::apply(const EventContext& context) {
   if (context.event == nullptr) return *context.decode_error;
@@ -1028,7 +1028,7 @@ Result<nlohmann::json> KpiProjection::query(const KpiQuery& q) const {
                         {"by", q.by},
                         {"from", internal::format_time(q.from_us)},
                         {"to", internal::format_time(q.to_us)},
-                        {"utc_offset_minutes", options_.utc_offset_minutes},
+                        {"time_zone", config_.time_zone.name()},
                         {"rows", std::move(out_rows)}};
   if (q.by == "all") out["hourly_profile"] = profile;
   return out;

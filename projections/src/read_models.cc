@@ -9,14 +9,14 @@
 
 namespace spine::projections {
 
-std::vector<std::unique_ptr<Projection>> make_read_models(const domain::Config& config, const ReadModelOptions& options) {
+std::vector<std::unique_ptr<Projection>> make_read_models(const domain::Config& config) {
   std::vector<std::unique_ptr<Projection>> out;
-  out.push_back(std::make_unique<StockProjection>(config, options));
+  out.push_back(std::make_unique<StockProjection>(config));
   out.push_back(std::make_unique<TimelineProjection>());
-  out.push_back(std::make_unique<KpiProjection>(config, options));
+  out.push_back(std::make_unique<KpiProjection>(config));
   out.push_back(std::make_unique<PriceProjection>(config));
   out.push_back(std::make_unique<SupplierProjection>(config));
-  out.push_back(std::make_unique<AlertProjection>(config, options));
+  out.push_back(std::make_unique<AlertProjection>(config));
   return out;
 }
 

@@ -22,17 +22,16 @@ struct StockProjection::AbcTable {
   std::unordered_map<std::string, char> classes;
 };
 
-StockProjection::StockProjection(const domain::Config& config, const ReadModelOptions& options)
+StockProjection::StockProjection(const domain::Config& config)
     : config_(config),
-      options_(options),
-      book_(std::make_unique<StockBook>(internal::Calendar{options.utc_offset_minutes}, config)),
+      book_(std::make_unique<StockBook>(internal::Calendar{config.time_zone}, config)),
       revenue_(std::make_unique<internal::TrackedTable<std::int64_t>>()),
       order_lines_(std::make_unique<internal::TrackedTable<std::vector<std::pair<std::string, std::int64_t>>>>()),
       abc_(std::make_unique<AbcTable>()) {}
 
 StockProjection::~StockProjection() = default;
 
-std::unique_ptr<Projection> StockProjection::fresh() const { return std::make_unique<StockProjection>(config_, options_); }
+std::unique_ptr<Projection> StockProjection::fresh() const { return std::make_unique<StockProjection>(config_); }
 
 Status StockProjection::apply(const EventContext& context) {
   if (context.event == nullptr) return *context.decode_error;

@@ -205,8 +205,7 @@ struct ReplayArgs {
   std::string until_time;                       // or every record recorded at or before T (RFC 3339)
   std::vector<std::string> projections;         // models to print; empty: all
   std::string timeline;                         // KIND:ID: also print that timeline
-  std::string config_path;                      // the shop configuration serve runs with
-  int utc_offset_minutes = 480;                 // local days of the KPIs
+  std::string config_path;                      // the shop configuration serve runs with (its time_zone cuts KPI days)
   std::string kpi_from, kpi_to;                 // default: the days the replayed events cover
   std::string granularity = "day";
   std::string by = "all";

@@ -231,8 +231,6 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"stock", "kpis", "prices", "suppliers", "alerts"}));
   replay_cmd->add_option("--timeline", replay.timeline, "Also print one timeline: order:ID, sku:ID, actor:ID or supplier:ID");
   replay_cmd->add_option("--config", replay.config_path, "Shop configuration (TOML); default: the built-in shop.toml");
-  replay_cmd->add_option("--utc-offset-minutes", replay.utc_offset_minutes, "The shop's local time for KPI days")
-      ->capture_default_str()->check(CLI::Range(-1440, 1440));
   replay_cmd->add_option("--kpi-from", replay.kpi_from, "KPI range start (RFC 3339 or local day; default: first event's day)");
   replay_cmd->add_option("--kpi-to", replay.kpi_to, "KPI range end, exclusive (default: the day after the last event's)");
   replay_cmd->add_option("--granularity", replay.granularity, "KPI rows: hour, day, week, month, total")->capture_default_str();

@@ -81,9 +81,9 @@ std::optional<projections::TimelineKind> timeline_kind(std::string_view name) {
 }
 
 // A time flag: RFC 3339, or (when `day_allowed`) a local day as in the API.
-std::optional<std::int64_t> parse_time_flag(const std::string& text, int utc_offset_minutes, bool day_allowed) {
+std::optional<std::int64_t> parse_time_flag(const std::string& text, const domain::TimeZone& zone, bool day_allowed) {
   if (auto at = http::parse_rfc3339(text)) return at;
-  if (day_allowed) return http::parse_local_day(text, utc_offset_minutes);
+  if (day_allowed) return http::parse_local_day(text, zone);
   return std::nullopt;
 }
 
@@ -105,27 +105,26 @@ Result<std::uint64_t> replay_point(const store::EventStore& store, const ReplayA
   return head;
 }
 
-Result<Json> kpi_figures(const projections::KpiProjection& model, const ReplayArgs& args, std::int64_t first_us,
-                         std::int64_t last_us) {
+Result<Json> kpi_figures(const projections::KpiProjection& model, const ReplayArgs& args,
+                         const domain::TimeZone& zone, std::int64_t first_us, std::int64_t last_us) {
   projections::KpiQuery query;
   query.granularity = args.granularity;
   query.by = args.by;
   // Default range: the local days the replayed events occurred on.
   constexpr std::int64_t kDay = 86'400'000'000LL;
-  const std::int64_t offset = std::int64_t{args.utc_offset_minutes} * 60'000'000LL;
-  auto day_start = [&](std::int64_t utc) {
-    const std::int64_t local = utc + offset;
-    return (local / kDay - (local % kDay < 0 ? 1 : 0)) * kDay - offset;
+  auto day_number = [&](std::int64_t utc) {
+    const std::int64_t local = zone.to_local(utc);
+    return local / kDay - (local % kDay < 0 ? 1 : 0);
   };
-  query.from_us = day_start(first_us);
-  query.to_us = day_start(last_us) + kDay;
+  query.from_us = zone.to_utc(day_number(first_us) * kDay);
+  query.to_us = zone.to_utc((day_number(last_us) + 1) * kDay);
   if (!args.kpi_from.empty()) {
-    auto at = parse_time_flag(args.kpi_from, args.utc_offset_minutes, true);
+    auto at = parse_time_flag(args.kpi_from, zone, true);
     if (!at) return Error{"invalid_argument", "--kpi-from", "must be an RFC 3339 time or a local day (2025-10-01)"};
     query.from_us = *at;
   }
   if (!args.kpi_to.empty()) {
-    auto at = parse_time_flag(args.kpi_to, args.utc_offset_minutes, true);
+    auto at = parse_time_flag(args.kpi_to, zone, true);
     if (!at) return Error{"invalid_argument", "--kpi-to", "must be an RFC 3339 time or a local day (2025-10-01)"};
     query.to_us = *at;
   }
@@ -168,10 +167,8 @@ int run_replay(const ReplayArgs& args) {
   }
 
   // The models asked for (default: every in-memory one), plus the taps.
-  projections::ReadModelOptions options;
-  options.utc_offset_minutes = args.utc_offset_minutes;
   std::vector<std::unique_ptr<projections::Projection>> models;
-  for (auto& model : projections::make_read_models(*config, options)) {
+  for (auto& model : projections::make_read_models(*config)) {
     if (!model->in_memory()) continue;  // timelines: an index of the log, see --timeline
     const bool wanted = args.projections.empty() ||
                         std::find(args.projections.begin(), args.projections.end(), model->name()) != args.projections.end();
@@ -221,7 +218,7 @@ int run_replay(const ReplayArgs& args) {
     } else if (const auto* alerts = dynamic_cast<const projections::AlertProjection*>(model.get())) {
       rendered[name] = alerts->list(false);
     } else if (const auto* kpis = dynamic_cast<const projections::KpiProjection*>(model.get())) {
-      auto figures = kpi_figures(*kpis, args, first_us, last_us);
+      auto figures = kpi_figures(*kpis, args, config->time_zone, first_us, last_us);
       if (!figures) {
         fmt::print(stderr, "error: {}: {}\n", figures.error().field, figures.error().message);
         return kExitUsage;

@@ -189,6 +189,7 @@ int run_serve(const ServeArgs& args) {
   };
   http::TokenStore tokens(token_file_of(args.data_dir, args.token_file));
   http::ApiOptions api_options;
+  api_options.time_zone = config->time_zone;
   api_options.extra_metrics = refresh_metrics;
   api_options.occurred_at_max_past = std::chrono::hours(24 * args.occurred_at_max_past_days);
   api_options.occurred_at_max_future = std::chrono::hours(args.occurred_at_max_future_hours);

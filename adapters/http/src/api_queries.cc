@@ -307,7 +307,7 @@ HttpResponse Api::Impl::kpis(Call& call) {
     auto it = p.find(field);
     if (it == p.end()) return refused(Error{"invalid_parameter", field, "required: an RFC 3339 time or a local day (2025-10-01)"});
     auto at = internal::parse_rfc3339(it->second);
-    if (!at) at = internal::parse_local_day(it->second, options_.utc_offset_minutes);
+    if (!at) at = internal::parse_local_day(it->second, options_.time_zone);
     if (!at) return refused(Error{"invalid_parameter", field, "must be an RFC 3339 time or a local day (2025-10-01)"});
     (std::string_view(field) == "from" ? query.from_us : query.to_us) = *at;
   }

@@ -181,13 +181,13 @@ std::optional<std::int64_t> parse_rfc3339(std::string_view t) {
   return *base + fraction_us - offset_us;
 }
 
-std::optional<std::int64_t> parse_local_day(std::string_view t, int utc_offset_minutes) {
+std::optional<std::int64_t> parse_local_day(std::string_view t, const domain::TimeZone& zone) {
   if (t.size() != 10 || t[4] != '-' || t[7] != '-') return std::nullopt;
   auto y = internal::digits(t, 0, 4), m = internal::digits(t, 5, 2), d = internal::digits(t, 8, 2);
   if (!y || !m || !d) return std::nullopt;
   auto base = internal::civil_us(*y, *m, *d, 0, 0, 0);
   if (!base) return std::nullopt;
-  return *base - static_cast<std::int64_t>(utc_offset_minutes) * 60'000'000LL;
+  return zone.to_utc(*base);
 }
 
 std::string format_rfc3339(std::int64_t utc_us) {

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "spine/domain/time_zone.h"
 #include "spine/result.h"
 
 namespace spine::domain {
@@ -98,6 +99,7 @@ struct Config {
   std::vector<CommissionRate> commission_rates;
   RuleThresholds rules;
   OwnStockConfig own_stock;
+  TimeZone time_zone;  // where the shop's local hours and days are cut
 
   const CategoryConfig* find_category(std::string_view path) const;
   const RegionConfig* find_region(std::string_view name) const;

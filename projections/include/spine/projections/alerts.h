@@ -46,7 +46,7 @@ struct Alert {
 
 class AlertProjection final : public Projection {
  public:
-  AlertProjection(const domain::Config& config, const ReadModelOptions& options);
+  explicit AlertProjection(const domain::Config& config);
   ~AlertProjection() override;
   std::string_view name() const override { return "alerts"; }
   std::uint32_t version() const override { return 5; }  // 5: own lead times by category, ROI over a trailing window
@@ -91,7 +91,6 @@ class AlertProjection final : public Projection {
   void return_received(const shop::ReturnReceivedT& e, std::int64_t at_us, std::uint64_t position);
 
   domain::Config config_;
-  ReadModelOptions options_;
   // State, each table stored as rows under its own prefix (see take_changed_rows).
   std::unique_ptr<internal::StockBook> book_;
   template <typename Row> using Table = std::unique_ptr<internal::TrackedTable<Row>>;

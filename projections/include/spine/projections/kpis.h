@@ -31,7 +31,7 @@ struct KpiQuery {
 
 class KpiProjection final : public Projection {
  public:
-  KpiProjection(const domain::Config& config, const ReadModelOptions& options);
+  explicit KpiProjection(const domain::Config& config);
   ~KpiProjection() override;
   std::string_view name() const override { return "kpis"; }
   std::uint32_t version() const override { return 5; }  // 5: own lead times by category
@@ -48,7 +48,6 @@ class KpiProjection final : public Projection {
 
  private:
   domain::Config config_;
-  ReadModelOptions options_;
   std::unique_ptr<internal::KpiState> state_;
 };
 

@@ -13,13 +13,9 @@
 
 namespace spine::projections {
 
-struct ReadModelOptions {
-  std::int32_t utc_offset_minutes = 480;    // the shop's local time for KPI hours and days (+08:00)
-};
-
+// The read models over `config` (its time_zone cuts their local days).
 // Names, in this order: stock, timelines, kpis, prices, suppliers, alerts.
-std::vector<std::unique_ptr<Projection>> make_read_models(const domain::Config& config,
-                                                          const ReadModelOptions& options = {});
+std::vector<std::unique_ptr<Projection>> make_read_models(const domain::Config& config);
 std::vector<std::string> read_model_names();
 
 }  // namespace spine::projections

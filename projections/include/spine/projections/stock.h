@@ -22,7 +22,7 @@ template <typename Row> class TrackedTable;
 
 class StockProjection final : public Projection {
  public:
-  StockProjection(const domain::Config& config, const ReadModelOptions& options);
+  explicit StockProjection(const domain::Config& config);
   ~StockProjection() override;
 
   std::string_view name() const override { return "stock"; }
@@ -47,7 +47,6 @@ class StockProjection final : public Projection {
  private:
   nlohmann::json figures_json(const std::string& sku_id) const;
   domain::Config config_;
-  ReadModelOptions options_;
   std::unique_ptr<internal::StockBook> book_;
   std::unique_ptr<internal::TrackedTable<std::int64_t>> revenue_;  // sales that stand, per SKU (ABC class)
   // Order -> its lines (SKU, value); "paid/<order>" once paid, dropped when cancelled.

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "spine/commands/command_handler.h"
+#include "spine/domain/time_zone.h"
 #include "spine/eventstore/event_store.h"
 #include "spine/http/server.h"
 #include "spine/http/tokens.h"
@@ -27,7 +28,7 @@ struct ApiOptions {
   std::chrono::milliseconds max_position_wait{5'000};  // min_position= waits at most this
   std::size_t max_page = 1'000;                        // limit= at most (events, streams, timelines)
   std::uint64_t ready_max_lag = 10'000;                // /readyz: projections within this many events
-  int utc_offset_minutes = 480;                        // local days of KPI dates (+08:00)
+  domain::TimeZone time_zone;                          // local days of KPI dates (shop.toml's time_zone)
   // Occurred-At (admin: imports, loads) must lie within this window around now.
   std::chrono::hours occurred_at_max_past{24 * 3653};  // 10 years
   std::chrono::hours occurred_at_max_future{24};

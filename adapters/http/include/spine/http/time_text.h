@@ -8,12 +8,14 @@
 #include <string>
 #include <string_view>
 
+#include "spine/domain/time_zone.h"
+
 namespace spine::http {
 
 // "2025-10-01T20:00:00Z", "2025-10-01T20:00:00.5+08:00" -> UTC microseconds.
 std::optional<std::int64_t> parse_rfc3339(std::string_view text);
-// "2025-10-01" as local midnight at `utc_offset_minutes` -> UTC microseconds.
-std::optional<std::int64_t> parse_local_day(std::string_view text, int utc_offset_minutes);
+// "2025-10-01" as local midnight in `zone` -> UTC microseconds.
+std::optional<std::int64_t> parse_local_day(std::string_view text, const domain::TimeZone& zone);
 // UTC microseconds -> "2025-10-01T12:00:00Z" (whole seconds).
 std::string format_rfc3339(std::int64_t utc_us);
 
