@@ -39,6 +39,27 @@ TEST_F(ListingRules, BannedWordsInTitleOrDescriptionAreRefusedInChineseAndEnglis
   EXPECT_REFUSED(world.run(std::move(traditional)), "banned_word", "title");
 }
 
+TEST_F(ListingRules, BannedWordsInAttributesAreRefusedToo) {
+  auto in_value = headphones();
+  in_value.attributes[4]->value = "第一 brand";
+  EXPECT_REFUSED(world.run(std::move(in_value)), "banned_word", "attributes[4].value");
+  auto in_name = headphones();
+  in_name.attributes.push_back(attribute("best feature", "quiet"));
+  EXPECT_REFUSED(world.run(std::move(in_name)), "banned_word", "attributes[5].name");
+  auto in_spec = headphones();
+  in_spec.skus[1]->spec[0]->value = "No.1 black";
+  EXPECT_REFUSED(world.run(std::move(in_spec)), "banned_word", "skus[1].spec[0].value");
+  ASSERT_TRUE(world.run(headphones()).ok());
+  shop::UpdateProductT update;
+  update.product_id = "p1";
+  update.category = "digital/audio/headphones";
+  for (const char* name : {"connectivity", "battery_hours", "noise_cancelling", "warranty_months"}) {
+    update.attributes.push_back(attribute(name, "yes"));
+  }
+  update.attributes.push_back(attribute("brand", "國家級 audio"));
+  EXPECT_REFUSED(world.run(std::move(update)), "banned_word", "attributes[4].value");
+}
+
 TEST_F(ListingRules, BannedLatinWordsMatchWholeWordsOnly) {
   auto ok = headphones();
   ok.title = "Headphones bestowed with secure fit";  // "bestowed" and "secure" contain banned words

@@ -244,6 +244,21 @@ TEST_F(ReturnRules, AReturnNeedsADeliveredOrderAndNoMoreThanWasDelivered) {
   EXPECT_REFUSED(world.run(request("r3", {{"A", 1}})), "return_exceeds_delivered", "lines[0].quantity");
 }
 
+TEST_F(ReturnRules, ANoReasonReturnIsAskedWithinSevenDaysOfDelivery) {
+  constexpr std::int64_t kDay = 86'400'000'000LL;
+  auto delivered = world.run(wrap(order_command<shop::DeliverOrderT>("o1")), kNow);
+  ASSERT_TRUE(delivered.ok());
+  EXPECT_EQ(delivered->events[0].event.AsOrderDelivered()->delivered_at, kNow);
+  auto no_reason = [&](const std::string& id) {
+    shop::RequestReturnT c = request(id, {{"A", 1}});
+    c.reason = shop::ReturnReason::NoReason7Day;
+    return c;
+  };
+  EXPECT_REFUSED(world.run(wrap(no_reason("r1")), kNow + 7 * kDay + 1), "return_window_closed", "reason");
+  EXPECT_ACCEPTED(world.run(wrap(no_reason("r1")), kNow + 7 * kDay));  // the seventh day still counts
+  EXPECT_ACCEPTED(world.run(wrap(request("r2", {{"A", 1}})), kNow + 20 * kDay));  // a return with a reason has no such window
+}
+
 TEST_F(ReturnRules, ReturnShippingCostIsSplitByTheSuppliersRatio) {
   ASSERT_TRUE(world.run(order_command<shop::DeliverOrderT>("o1")).ok());
   ASSERT_TRUE(world.run(request("r1", {{"D", 2}})).ok());  // all dropship: 60 % supplier

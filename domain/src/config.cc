@@ -103,7 +103,7 @@ class ConfigReader {
 
 Status read_rules(const ConfigReader& r, const toml::table& t, RuleThresholds& rules) {
   if (Status s = r.only_keys(t, {"max_missing_attribute_ratio", "max_price_spread", "video_min_seconds",
-                                 "video_max_seconds", "supplier_stale_minutes", "own_ship_within_hours", "bulk_price_change_skus",
+                                 "video_max_seconds", "supplier_stale_minutes", "own_ship_within_hours", "no_reason_return_days", "bulk_price_change_skus",
                                  "bulk_price_change_minutes", "low_stock_floor", "safety_stock_factor", "min_roi",
                                  "roi_window_days", "roi_min_spend",
                                  "min_supplier_ship_rate", "max_return_loss_rate", "promo_min_sales",
@@ -120,6 +120,7 @@ Status read_rules(const ConfigReader& r, const toml::table& t, RuleThresholds& r
   step(r.read(t, "video_max_seconds", rules.video_max_seconds));
   step(r.read(t, "supplier_stale_minutes", rules.supplier_stale_minutes));
   step(r.read(t, "own_ship_within_hours", rules.own_ship_within_hours));
+  step(r.read(t, "no_reason_return_days", rules.no_reason_return_days));
   step(r.read(t, "bulk_price_change_skus", rules.bulk_price_change_skus));
   step(r.read(t, "bulk_price_change_minutes", rules.bulk_price_change_minutes));
   step(r.read(t, "low_stock_floor", rules.low_stock_floor));
@@ -146,6 +147,9 @@ Status read_rules(const ConfigReader& r, const toml::table& t, RuleThresholds& r
   }
   if (rules.supplier_stale_minutes < 1 || rules.own_ship_within_hours < 1 || rules.bulk_price_change_minutes < 1) {
     return r.error(&t, "supplier_stale_minutes, own_ship_within_hours and bulk_price_change_minutes must be at least 1");
+  }
+  if (rules.no_reason_return_days < 1 || rules.no_reason_return_days > 365) {
+    return r.error(t.get("no_reason_return_days"), "no_reason_return_days must be 1 to 365");
   }
   if (rules.roi_window_days < 1 || rules.roi_window_days > 60) {
     return r.error(t.get("roi_window_days"), "roi_window_days must be 1 to 60");

@@ -24,11 +24,16 @@ std::unique_ptr<shop::AttributeT> copy_attribute(const std::string& name, const 
   return out;
 }
 
-Status check_attributes(const Attributes& attributes, const std::string& field, const RuleThresholds& rules) {
+// Well-formed attribute names and values, and no banned term in either
+// (a buyer reads them on the product page as much as the title).
+Status check_attributes(const Attributes& attributes, const std::string& field, const Config& config) {
+  const RuleThresholds& rules = config.rules;
   for (std::size_t i = 0; i < attributes.size(); ++i) {
     const std::string at = field + "[" + std::to_string(i) + "]";
     if (Status s = check_text(attributes[i].first, at + ".name", 64, true); !s) return s;
     if (Status s = check_text(attributes[i].second, at + ".value", static_cast<std::size_t>(rules.max_text_bytes), false); !s) return s;
+    if (Status s = check_banned_words(attributes[i].first, at + ".name", config.banned_words); !s) return s;
+    if (Status s = check_banned_words(attributes[i].second, at + ".value", config.banned_words); !s) return s;
   }
   return ok_status();
 }
@@ -48,7 +53,7 @@ Status check_listing_content(const std::string& title, const std::string& descri
   if (Status s = check_banned_words(description, "description", config.banned_words); !s) return s;
   Result<const CategoryConfig*> leaf = check_category(category, config);
   if (!leaf) return leaf.error();
-  if (Status s = check_attributes(attributes, "attributes", rules); !s) return s;
+  if (Status s = check_attributes(attributes, "attributes", config); !s) return s;
   return check_attribute_completeness(**leaf, attributes, rules.max_missing_attribute_ratio);
 }
 
@@ -91,7 +96,7 @@ Result<Decision> list_product(const shop::ListProductT& c, const Context& ctx) {
     if (Status s = check_amount(sku->list_price, at + ".list_price", false); !s) return s.error();
     if (Status s = check_amount(sku->cost_price, at + ".cost_price", true); !s) return s.error();
     if (sku->weight_grams < 0) return refuse("invalid_weight", at + ".weight_grams", "weight may not be negative");
-    if (Status s = check_attributes(attributes_of(sku->spec), at + ".spec", rules); !s) return s.error();
+    if (Status s = check_attributes(attributes_of(sku->spec), at + ".spec", ctx.config); !s) return s.error();
     ladder.push_back({sku->sku_id, sku->list_price, 0});
   }
   if (Status s = check_price_ladder(ladder, rules.max_price_spread); !s) return s.error();

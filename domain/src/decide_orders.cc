@@ -367,6 +367,7 @@ Result<Decision> deliver_order(const shop::DeliverOrderT& c, const Context& ctx)
   Decision decision;
   shop::OrderDeliveredT delivered;
   delivered.order_id = c.order_id;
+  delivered.delivered_at = ctx.now_us;
   emit(decision, order_stream(c.order_id), std::move(delivered));
   return decision;
 }

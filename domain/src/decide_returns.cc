@@ -50,6 +50,19 @@ std::vector<std::unique_ptr<shop::LineQuantityT>> copy_lines(const std::vector<s
   return out;
 }
 
+// A no-reason return (7天無理由) is asked within `no_reason_return_days` of
+// delivery; an order delivered before the log recorded when is not judged.
+Status check_no_reason_window(const OrderState& o, shop::ReturnReason reason, const Context& ctx) {
+  if (reason != shop::ReturnReason::NoReason7Day || o.delivered_at_us == 0) return ok_status();
+  constexpr std::int64_t kMicrosPerDay = 86'400'000'000LL;
+  const std::int64_t days = ctx.config.rules.no_reason_return_days;
+  if (ctx.now_us <= o.delivered_at_us + days * kMicrosPerDay) return ok_status();
+  return refuse("return_window_closed", "reason",
+                "a no-reason return must be asked within " + std::to_string(days) + " days of delivery; order '" +
+                    o.order_id + "' was delivered " + std::to_string((ctx.now_us - o.delivered_at_us) / kMicrosPerDay) +
+                    " days ago");
+}
+
 Result<Decision> request_return(const shop::RequestReturnT& c, const Context& ctx) {
   Result<const OrderState*> order = existing_order(c.order_id, ctx);
   if (!order) return order.error();
@@ -63,6 +76,7 @@ Result<Decision> request_return(const shop::RequestReturnT& c, const Context& ct
   if (c.reason < shop::ReturnReason::MIN || c.reason > shop::ReturnReason::MAX) {
     return refuse("invalid_reason", "reason", "reason must be SizeMismatch, QualityProblem, DamagedInTransit, NotAsDescribed or NoReason7Day");
   }
+  if (Status s = check_no_reason_window(o, c.reason, ctx); !s) return s.error();
   if (c.lines.empty()) return refuse("required", "lines", "a return needs at least one line");
   std::set<std::string> seen;
   for (std::size_t i = 0; i < c.lines.size(); ++i) {

@@ -239,7 +239,12 @@ void evolve(AggregateState& state, const shop::EventBodyUnion& event) {
       as<OrderState>(state).acknowledged_suppliers.insert(event.AsDropshipAcknowledged()->supplier_id);
       break;
     case EventBody::OrderShipped: apply(as<OrderState>(state), *event.AsOrderShipped()); break;
-    case EventBody::OrderDelivered: as<OrderState>(state).status = OrderStatus::kDelivered; break;
+    case EventBody::OrderDelivered: {
+      OrderState& order = as<OrderState>(state);
+      order.status = OrderStatus::kDelivered;
+      order.delivered_at_us = event.AsOrderDelivered()->delivered_at;
+      break;
+    }
     case EventBody::ReturnRequested: {
       const auto& e = *event.AsReturnRequested();
       ReturnState r;

@@ -70,6 +70,7 @@ struct RuleThresholds {
   std::int32_t video_max_seconds = 30;
   std::int32_t supplier_stale_minutes = 15;
   std::int32_t own_ship_within_hours = 24;   // own warehouses ship within this of payment
+  std::int32_t no_reason_return_days = 7;    // a NoReason7Day return is asked within this of delivery
   std::int32_t bulk_price_change_skus = 20;   // alert past this many SKUs ...
   std::int32_t bulk_price_change_minutes = 10;  // ... by one actor in this window
   std::int64_t low_stock_floor = 50;

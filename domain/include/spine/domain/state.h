@@ -104,6 +104,7 @@ struct OrderState {
   std::vector<OrderLineState> lines;
   std::int64_t total = 0, paid = 0, refunded = 0;
   std::int32_t payment_failures = 0;
+  std::int64_t delivered_at_us = 0;  // 0: not delivered, or delivered before the log recorded when
   // Shipping sources ("warehouse:<id>" or "supplier:<id>") and their progress.
   std::set<std::string> sources, shipped_sources, forwarded_suppliers, acknowledged_suppliers;
   std::map<std::string, ReturnState> returns;  // by return id
