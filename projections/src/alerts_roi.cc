@@ -25,10 +25,12 @@ void AlertProjection::roi_paid(const internal::OrderLines& order, const EventCon
   const std::int64_t day = internal::Calendar{config_.time_zone}.day(context.occurred_at_us());
   const std::int64_t window = config_.rules.roi_window_days;
   const std::string channel = channel_subject(order.channel);
+  std::int64_t order_value = 0;
   for (const auto& [sku, value] : order.lines) {
     roi_->write(sku).on(day, window).sales += value;
-    roi_->write(channel).on(day, window).sales += value;
+    order_value += value;
   }
+  roi_->write(channel).on(day, window).sales += order_value;  // once per order, not per line
   for (const auto& line : order.lines) check_roi(line.first, day, context);
   check_roi(channel, day, context);
 }
