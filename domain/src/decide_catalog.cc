@@ -129,8 +129,13 @@ Result<Decision> update_product(const shop::UpdateProductT& c, const Context& ct
   if (Status s = check_id(c.product_id, "product_id"); !s) return s.error();
   const ProductState& product = ctx.loaded.product(c.product_id);
   if (!product.exists) return refuse("unknown_product", "product_id", "product '" + c.product_id + "' does not exist");
-  if (c.title.empty() && c.description.empty() && c.category.empty() && c.attributes.empty()) {
-    return refuse("nothing_to_update", "product", "give at least one of title, description, category, attributes");
+  if (c.title.empty() && c.description.empty() && c.category.empty() && c.attributes.empty() && c.rating_tenths == -1) {
+    return refuse("nothing_to_update", "product",
+                  "give at least one of title, description, category, attributes, rating_tenths");
+  }
+  if (c.rating_tenths < -1 || c.rating_tenths > 50) {
+    return refuse("invalid_rating", "rating_tenths",
+                  "rating_tenths is the rating x10, 0 (unrated) to 50, or -1 to leave it unchanged");
   }
   const Attributes attributes = c.attributes.empty() ? product.attributes : attributes_of(c.attributes);
   if (Status s = check_listing_content(c.title.empty() ? product.title : c.title,
@@ -144,6 +149,7 @@ Result<Decision> update_product(const shop::UpdateProductT& c, const Context& ct
   updated.title = c.title;
   updated.description = c.description;
   updated.category = c.category;
+  updated.rating_tenths = c.rating_tenths;
   for (const auto& a : c.attributes) updated.attributes.push_back(copy_attribute(a->name, a->value));
   emit(decision, product_stream(c.product_id), std::move(updated));
   return decision;

@@ -43,6 +43,7 @@ void apply(ProductState& p, const shop::ProductUpdatedT& e) {
   if (!e.description.empty()) p.description = e.description;
   if (!e.category.empty()) p.category = e.category;
   if (!e.attributes.empty()) p.attributes = attributes_of(e.attributes);
+  if (e.rating_tenths >= 0) p.rating_tenths = e.rating_tenths;
 }
 
 void apply(ProductState& p, const shop::PriceChangedT& e) {

@@ -62,7 +62,7 @@ struct OrderFacts {
   mutable DimIds order_dims, distinct_line_dims;
 };
 struct SkuFacts {
-  std::string category, supplier;
+  std::string product, category, supplier;  // category and rating: the product's current ones
   std::int32_t rating = 0;
   mutable DimIds line_dims;
 };
@@ -93,7 +93,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LineFacts, sku, category, supplier, rating, q
                                    refunded, restocked)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrderFacts, customer, region, channel, device, lines, return_reasons, placed_hour,
                                    paid, refunded, cancelled, failed_reasons)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SkuFacts, category, supplier, rating)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SkuFacts, product, category, supplier, rating)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ForwardFacts, at_us, dims, overdue)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CustomerOrder, order, hour, channel, device, region)
 
@@ -357,6 +357,7 @@ struct KpiState {
   }
 
   void cancel(std::int64_t hour, const std::string& order_id, OrderFacts& order);
+  void update_product(const shop::ProductUpdatedT& e);
   void refund(std::int64_t hour, OrderFacts& order, std::int64_t amount);
   void restock(std::int64_t hour, OrderFacts& order, const std::string& sku, std::int64_t quantity);
   void apply(const shop::EventBodyUnion& event, std::int64_t at);
@@ -439,6 +440,23 @@ void KpiState::apply_stock(const shop::EventBodyUnion& event, std::int64_t at) {
   }
 }
 
+// A product's new category or rating is its SKUs' from now on: orders placed
+// later count under it; lines already placed keep the ones they were sold
+// under (a figure of a past period does not move).
+void KpiState::update_product(const shop::ProductUpdatedT& e) {
+  if (e.category.empty() && e.rating_tenths < 0) return;
+  std::vector<std::string> of_product;
+  skus.for_each([&](std::string_view sku, const SkuFacts& facts) {
+    if (facts.product == e.product_id) of_product.emplace_back(sku);
+  });
+  for (const std::string& sku : of_product) {
+    SkuFacts& facts = skus.write(sku);
+    if (!e.category.empty()) facts.category = e.category;
+    if (e.rating_tenths >= 0) facts.rating = e.rating_tenths;
+    facts.line_dims.clear();
+  }
+}
+
 void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
   using shop::EventBody;
   const std::int64_t hour = calendar.hour(at);
@@ -447,9 +465,12 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
   switch (event.type) {
     case EventBody::ProductListed: {
       const auto& e = *event.AsProductListed();
-      for (const auto& sku : e.skus) skus.write(sku->sku_id) = SkuFacts{e.category, e.supplier_id, e.rating_tenths, {}};
+      for (const auto& sku : e.skus) {
+        skus.write(sku->sku_id) = SkuFacts{e.product_id, e.category, e.supplier_id, e.rating_tenths, {}};
+      }
       break;
     }
+    case EventBody::ProductUpdated: update_product(*event.AsProductUpdated()); break;
     case EventBody::OrderPlaced: {
       const auto& e = *event.AsOrderPlaced();
       OrderFacts& order = orders.write(e.order_id);
