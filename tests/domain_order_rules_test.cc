@@ -390,22 +390,47 @@ TEST_F(StockRules, SupplierReportsMustComeFromTheSkusSupplierInOrder) {
 
 TEST_F(OrderRules, MalformedOrdersAreRefusedWithTheField) {
   stock("A", "w-east-1", 5);
-  EXPECT_REFUSED(world.run(place_order("o1", "mars", {{"A", 1, 100}})), "unknown_region", "region");
+  EXPECT_REFUSED(world.run(place_order("o1", "mars", {{"A", 1, 10'000}})), "unknown_region", "region");
   EXPECT_REFUSED(world.run(place_order("o1", "east", {})), "required", "lines");
-  EXPECT_REFUSED(world.run(place_order("o1", "east", {{"A", 0, 100}})), "invalid_quantity", "lines[0].quantity");
-  EXPECT_REFUSED(world.run(place_order("o1", "east", {{"A", 10001, 100}})), "invalid_quantity", "lines[0].quantity");
+  EXPECT_REFUSED(world.run(place_order("o1", "east", {{"A", 0, 10'000}})), "invalid_quantity", "lines[0].quantity");
+  EXPECT_REFUSED(world.run(place_order("o1", "east", {{"A", 10001, 10'000}})), "invalid_quantity", "lines[0].quantity");
   EXPECT_REFUSED(world.run(place_order("o1", "east", {{"A", 1, -1}})), "invalid_amount", "lines[0].unit_price");
-  EXPECT_REFUSED(world.run(place_order("o1", "east", {{"Z", 1, 100}})), "unknown_sku", "lines[0].sku_id");
-  EXPECT_REFUSED(world.run(place_order("o1", "east", {{"A", 1, 100}, {"A", 1, 100}})), "duplicate_line", "lines[1].sku_id");
-  auto bad_channel = place_order("o1", "east", {{"A", 1, 100}});
+  EXPECT_REFUSED(world.run(place_order("o1", "east", {{"Z", 1, 10'000}})), "unknown_sku", "lines[0].sku_id");
+  EXPECT_REFUSED(world.run(place_order("o1", "east", {{"A", 1, 10'000}, {"A", 1, 10'000}})), "duplicate_line", "lines[1].sku_id");
+  auto bad_channel = place_order("o1", "east", {{"A", 1, 10'000}});
   bad_channel.channel = static_cast<shop::Channel>(42);
   EXPECT_REFUSED(world.run(std::move(bad_channel)), "invalid_channel", "channel");
-  ASSERT_TRUE(world.run(place_order("o1", "east", {{"A", 1, 100}})).ok());
-  EXPECT_REFUSED(world.run(place_order("o1", "east", {{"A", 1, 100}})), "order_exists", "order_id");
+  ASSERT_TRUE(world.run(place_order("o1", "east", {{"A", 1, 10'000}})).ok());
+  EXPECT_REFUSED(world.run(place_order("o1", "east", {{"A", 1, 10'000}})), "order_exists", "order_id");
   shop::DelistProductT delist;
   delist.product_id = "p1";
   ASSERT_TRUE(world.run(delist).ok());
-  EXPECT_REFUSED(world.run(place_order("o2", "east", {{"A", 1, 100}})), "product_delisted", "lines[0].sku_id");
+  EXPECT_REFUSED(world.run(place_order("o2", "east", {{"A", 1, 10'000}})), "product_delisted", "lines[0].sku_id");
+}
+
+// A line is sold at the SKU's list price of the moment; whatever is given
+// away is a discount the log names (the line's, or a named coupon's).
+TEST_F(OrderRules, AUnitPriceOtherThanTheListPriceIsRefusedADiscountExplainsALowerOne) {
+  stock("A", "w-east-1", 5);
+  EXPECT_REFUSED(world.run(place_order("o1", "east", {{"A", 1, 9'000}})), "not_list_price", "lines[0].unit_price");
+  EXPECT_REFUSED(world.run(place_order("o1", "east", {{"A", 1, 10'001}})), "not_list_price", "lines[0].unit_price");
+  auto discounted = place_order("o1", "east", {{"A", 2, 10'000}});
+  discounted.lines[0]->discount = 2'000;
+  ASSERT_TRUE(world.run(discounted).ok()) << "the same 9,000 a unit, as a discount";
+  shop::ChangePricesT change;
+  change.changes.push_back(std::make_unique<shop::PriceChangeT>());
+  change.changes[0]->product_id = "p1";
+  change.changes[0]->sku_id = "A";
+  change.changes[0]->new_price = 8'000;
+  change.changes[0]->reason = "campaign";
+  ASSERT_TRUE(world.run(change).ok());
+  EXPECT_REFUSED(world.run(place_order("o2", "east", {{"A", 1, 10'000}})), "not_list_price", "lines[0].unit_price");
+  EXPECT_TRUE(world.run(place_order("o2", "east", {{"A", 1, 8'000}})).ok()) << "the new list price";
+  auto unnamed_coupon = place_order("o3", "east", {{"A", 1, 8'000}});
+  unnamed_coupon.coupon_discount = 500;
+  EXPECT_REFUSED(world.run(unnamed_coupon), "required", "coupon");
+  unnamed_coupon.coupon = "WINTER5";
+  EXPECT_TRUE(world.run(unnamed_coupon).ok());
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // state the live handler holds. Set SPINE_PROPERTY_SEED to replay one seed.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <optional>
 #include <random>
 
@@ -16,6 +17,8 @@ namespace {
 
 const std::vector<std::string> kWarehouses = {"w-east", "w-north", "w-cw"};
 const std::vector<std::string> kSkus = {"A1", "A2", "B1", "B2", "D1", "D2"};  // D*: dropship via sup1
+const std::map<std::string, std::int64_t> kListPrices = {{"A1", 10000}, {"A2", 12000}, {"B1", 3000},
+                                                          {"B2", 4000},  {"D1", 5000},  {"D2", 6000}};
 
 // Draws commands over a small shop so that they collide often: most are
 // plausible, some are wrong on purpose (unknown ids, too much, bad amounts).
@@ -84,7 +87,11 @@ class CommandGenerator {
       std::vector<LineSpec> lines;
       std::vector<std::string> skus = kSkus;
       std::shuffle(skus.begin(), skus.end(), rng_);
-      for (int i = 0, n = pick(1, 3); i < n; ++i) lines.push_back({skus[i], pick(1, 4), 1000 * pick(1, 9)});
+      for (int i = 0, n = pick(1, 3); i < n; ++i) {
+        // Now and then a price other than the list price: refused.
+        const std::int64_t price = kListPrices.at(skus[i]) - (pick(0, 40) == 0 ? 100 : 0);
+        lines.push_back({skus[i], pick(1, 4), price});
+      }
       if (pick(0, 30) == 0) lines.push_back({"unknown-sku", 1, 100});
       const char* regions[] = {"east", "north", "south", "central_west"};
       return wrap(place_order(id, regions[pick(0, 3)], lines));

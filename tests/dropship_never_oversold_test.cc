@@ -74,8 +74,11 @@ class Interleaving {
     }
     if (kind < 25) return wrap(receive_stock(sku(), "w-north", pick(1, 2)));
     if (kind < 55 || orders_ == 0) {
-      std::vector<LineSpec> lines = {{sku(), pick(1, 4), 5000}};
-      if (pick(0, 2) == 0) lines.push_back({lines[0].sku == skus()[0] ? skus()[1] : skus()[0], pick(1, 3), 7000});
+      auto list_price = [&](const std::string& s) { return s == skus()[0] ? 5000 : 7000; };
+      const std::string first = sku();
+      std::vector<LineSpec> lines = {{first, pick(1, 4), list_price(first)}};
+      const std::string second = first == skus()[0] ? skus()[1] : skus()[0];
+      if (pick(0, 2) == 0) lines.push_back({second, pick(1, 3), list_price(second)});
       return wrap(place_order(prefix_ + "-o" + std::to_string(orders_++), "north", lines));
     }
     const std::string order_id = prefix_ + "-o" + std::to_string(pick(0, orders_ - 1));

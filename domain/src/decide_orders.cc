@@ -107,6 +107,45 @@ std::int64_t quantity_from(const OrderLineState& line, shop::SourceKind kind, co
   return total;
 }
 
+// Line i of an order as the rules see it before routing: a known SKU of a
+// listed product, once in the order, a quantity in range, and the SKU's
+// current list price. A lower price is the line's discount, never its unit
+// price, so the KPIs can report what was given away.
+Status check_line(const shop::PlaceOrderT& c, std::size_t i, const Context& ctx) {
+  const std::string at = "lines[" + std::to_string(i) + "]";
+  const shop::OrderLineRequestT* request = c.lines[i].get();
+  if (request == nullptr) return refuse("required", at, at + " is empty");
+  if (Status s = check_id(request->sku_id, at + ".sku_id"); !s) return s;
+  for (std::size_t j = 0; j < i; ++j) {
+    if (c.lines[j] && c.lines[j]->sku_id == request->sku_id) {
+      return refuse("duplicate_line", at + ".sku_id", "SKU '" + request->sku_id + "' appears in two lines; give one line with the total quantity");
+    }
+  }
+  if (Status s = check_quantity(request->quantity, at + ".quantity", ctx.config.rules.max_line_quantity); !s) return s;
+  if (Status s = check_amount(request->unit_price, at + ".unit_price", true); !s) return s;
+  const std::int64_t gross = request->unit_price * request->quantity;  // <= 10^12 * 10^4: no overflow
+  if (request->discount < 0 || request->discount > gross) {
+    return refuse("invalid_discount", at + ".discount", "a line discount must be 0 to the line's value (" + std::to_string(gross) + ")");
+  }
+  const StockState& stock = ctx.loaded.stock(request->sku_id);
+  if (!stock.exists) return refuse("unknown_sku", at + ".sku_id", "SKU '" + request->sku_id + "' has not been listed");
+  const ProductState& product = ctx.loaded.product(stock.product_id);
+  if (!product.listed) {
+    return refuse("product_delisted", at + ".sku_id", "SKU '" + request->sku_id + "' belongs to delisted product '" + stock.product_id + "'");
+  }
+  auto sku = std::find_if(product.skus.begin(), product.skus.end(),
+                          [&](const ProductSku& p) { return p.sku_id == request->sku_id; });
+  if (sku == product.skus.end()) {
+    return refuse("unknown_sku", at + ".sku_id", "SKU '" + request->sku_id + "' is not one of product '" + stock.product_id + "''s");
+  }
+  if (request->unit_price != sku->price) {
+    return refuse("not_list_price", at + ".unit_price",
+                  "unit_price must be SKU '" + request->sku_id + "''s list price " + std::to_string(sku->price) +
+                      "; give a lower price as the line's discount (or a coupon_discount)");
+  }
+  return ok_status();
+}
+
 Result<Decision> place_order(const shop::PlaceOrderT& c, const Context& ctx) {
   const RuleThresholds& rules = ctx.config.rules;
   if (Status s = check_id(c.order_id, "order_id"); !s) return s.error();
@@ -122,33 +161,20 @@ Result<Decision> place_order(const shop::PlaceOrderT& c, const Context& ctx) {
   if (Status s = check_amount(c.shipping_fee, "shipping_fee", true); !s) return s.error();
   if (Status s = check_amount(c.coupon_discount, "coupon_discount", true); !s) return s.error();
   if (Status s = check_text(c.coupon, "coupon", 64, false); !s) return s.error();
+  if (c.coupon_discount > 0 && c.coupon.empty()) {
+    return refuse("required", "coupon", "a coupon_discount names the coupon it comes from");
+  }
 
   shop::OrderPlacedT placed;
   Decision reservations;
   Error shortage{"insufficient_stock", "lines", ""};
   std::int64_t subtotal = 0;
   for (std::size_t i = 0; i < c.lines.size(); ++i) {
-    const std::string at = "lines[" + std::to_string(i) + "]";
+    if (Status s = check_line(c, i, ctx); !s) return s.error();
     const shop::OrderLineRequestT* request = c.lines[i].get();
-    if (request == nullptr) return refuse("required", at, at + " is empty");
-    if (Status s = check_id(request->sku_id, at + ".sku_id"); !s) return s.error();
-    for (std::size_t j = 0; j < i; ++j) {
-      if (c.lines[j] && c.lines[j]->sku_id == request->sku_id) {
-        return refuse("duplicate_line", at + ".sku_id", "SKU '" + request->sku_id + "' appears in two lines; give one line with the total quantity");
-      }
-    }
-    if (Status s = check_quantity(request->quantity, at + ".quantity", rules.max_line_quantity); !s) return s.error();
-    if (Status s = check_amount(request->unit_price, at + ".unit_price", true); !s) return s.error();
     const std::int64_t gross = request->unit_price * request->quantity;  // <= 10^12 * 10^4: no overflow
-    if (request->discount < 0 || request->discount > gross) {
-      return refuse("invalid_discount", at + ".discount", "a line discount must be 0 to the line's value (" + std::to_string(gross) + ")");
-    }
     const StockState& stock = ctx.loaded.stock(request->sku_id);
-    if (!stock.exists) return refuse("unknown_sku", at + ".sku_id", "SKU '" + request->sku_id + "' has not been listed");
     const ProductState& product = ctx.loaded.product(stock.product_id);
-    if (!product.listed) {
-      return refuse("product_delisted", at + ".sku_id", "SKU '" + request->sku_id + "' belongs to delisted product '" + stock.product_id + "'");
-    }
     auto allocations = route(stock, request->quantity, c.region, ctx.config);
     std::int64_t allocated = 0;
     for (const auto& a : allocations) allocated += a->quantity;

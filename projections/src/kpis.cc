@@ -29,6 +29,7 @@ enum Counter : int {
   kImpressions, kClicks, kVisitors, kPageViews, kAddToCarts,
   kForwards, kForwardsShipped, kForwardsInTime, kShipTimeSumUs,
   kRefundDue,  // a change of the balance owed to buyers of cancelled paid orders
+  kDiscounts, kCouponDiscounts,  // given away at placement: line discounts and coupons; coupons alone
   kCounterCount
 };
 
@@ -155,6 +156,7 @@ void append_json(JsonText& out, const OrderFacts& order) {
 void append_json(JsonText& out, const SkuFacts& sku) {
   out.begin_object();
   out.key("category"), out.value(sku.category);
+  out.key("product"), out.value(sku.product);
   out.key("rating"), out.value(std::int64_t{sku.rating});
   out.key("supplier"), out.value(sku.supplier);
   out.end_object();
@@ -480,7 +482,7 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
       order.channel = static_cast<std::int32_t>(e.channel);
       order.device = static_cast<std::int32_t>(e.device);
       order.placed_hour = hour;
-      std::int64_t value = e.shipping_fee, units = 0;
+      std::int64_t value = e.shipping_fee, units = 0, discounts = e.coupon_discount;
       for (const auto& line : e.lines) {
         LineFacts facts;
         facts.sku = line->sku_id;
@@ -496,14 +498,17 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
         }
         value += facts.value;
         units += facts.quantity;
+        discounts += line->discount;
         order.lines.push_back(std::move(facts));
       }
       const DimIds& dims = order_dims(order);
       count_order(hour, order, dims, kPlacedOrders);
-      add_all(hour, dims, {{kPlacedValue, value}, {kUnits, units}});
-      for (const LineFacts& line : order.lines) {
-        const DimIds& line_dimensions = line_dims(line);
-        add_all(hour, line_dimensions, {{kPlacedValue, line.value}, {kUnits, line.quantity}});
+      add_all(hour, dims,
+              {{kPlacedValue, value}, {kUnits, units}, {kDiscounts, discounts}, {kCouponDiscounts, e.coupon_discount}});
+      for (std::size_t i = 0; i < order.lines.size(); ++i) {
+        const LineFacts& line = order.lines[i];
+        add_all(hour, line_dims(line),
+                {{kPlacedValue, line.value}, {kUnits, line.quantity}, {kDiscounts, e.lines[i]->discount}});
       }
       break;
     }
@@ -733,7 +738,7 @@ const std::vector<std::string>& kpi_counter_names() {
       "returned_quality_problem", "returned_damaged_in_transit", "returned_not_as_described",
       "returned_no_reason_7day", "refunds", "cogs", "commission", "dropship_cost", "spend", "impressions",
       "clicks", "visitors", "page_views", "add_to_carts", "forwards", "forwards_shipped", "forwards_in_time",
-      "ship_time_sum_us", "refund_due"};
+      "ship_time_sum_us", "refund_due", "discounts", "coupon_discounts"};
   return names;
 }
 
@@ -938,6 +943,7 @@ Result<nlohmann::json> KpiProjection::query(const KpiQuery& q) const {
     const std::int64_t net = c[kPaidValue] - c[kRefunds];
     nlohmann::json kpis = {
         {"gmv", c[kPlacedValue]},
+        {"discounts", c[kDiscounts]},
         {"paid_gmv", c[kPaidValue]},
         {"net_sales", net},
         {"orders", c[kPlacedOrders]},

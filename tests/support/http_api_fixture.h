@@ -31,9 +31,21 @@ inline std::string run_spine(const std::string& arguments, int* exit_code = null
   return run.out;
 }
 
+// The sample shop's list prices (tools/src/sample_shop.cc): an order line
+// must carry its SKU's.
+inline std::int64_t sample_list_price(const std::string& sku) {
+  static const std::map<std::string, std::int64_t> prices = {
+      {"dress-linen-s", 19900},     {"dress-linen-m", 19900},     {"dress-linen-l", 21900},
+      {"tee-cotton-m", 5900},       {"tee-cotton-l", 5900},       {"earbuds-anc-black", 39900},
+      {"earbuds-anc-white", 41900}, {"sheets-silk-queen", 89900}, {"sheets-silk-king", 99900}};
+  auto found = prices.find(sku);
+  return found == prices.end() ? 19900 : found->second;
+}
+
 inline std::string order_body(const std::string& order_id, const std::string& sku, int quantity) {
   return Json{{"order_id", order_id}, {"customer_id", "c-" + order_id}, {"channel", "OwnSite"}, {"device", "Mobile"},
-              {"region", "east"}, {"lines", {{{"sku_id", sku}, {"quantity", quantity}, {"unit_price", 19900}}}}}
+              {"region", "east"},
+              {"lines", {{{"sku_id", sku}, {"quantity", quantity}, {"unit_price", sample_list_price(sku)}}}}}
       .dump();
 }
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -71,7 +72,7 @@ commands::CommandEnvelope order_command(const std::string& id, const OrderShape&
     auto line = std::make_unique<shop::OrderLineRequestT>();
     line->sku_id = sku;
     line->quantity = quantity;
-    line->unit_price = 9900;
+    line->unit_price = bench_list_price(sku);
     order.lines.push_back(std::move(line));
   }
   order.shipping_fee = 800;
@@ -84,6 +85,13 @@ void must(bool ok, const std::string& what) {
 }
 
 }  // namespace
+
+std::int64_t bench_list_price(const std::string& sku) {
+  std::int64_t n = 0;
+  const std::size_t dash = sku.rfind('-');
+  if (dash != std::string::npos) std::from_chars(sku.data() + dash + 1, sku.data() + sku.size(), n);
+  return 9900 + 1000 * n;
+}
 
 Catalog set_up_bench_shop(commands::CommandHandler& handler, int products) {
   Catalog catalog;
@@ -105,7 +113,7 @@ Catalog set_up_bench_shop(commands::CommandHandler& handler, int products) {
     for (int s = 0; s < skus; ++s) {
       auto sku = std::make_unique<shop::SkuSpecT>();
       sku->sku_id = listing.product_id + "-" + std::to_string(s);
-      sku->list_price = 9900 + 1000 * s;
+      sku->list_price = bench_list_price(sku->sku_id);
       sku->cost_price = 5000;
       catalog.skus.push_back(sku->sku_id);
       listing.skus.push_back(std::move(sku));

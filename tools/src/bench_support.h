@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -17,8 +18,11 @@ namespace spine::cli {
 // suppliers, `products` products ("p0".."pN") of 1-4 SKUs each ("p0-0", ...),
 // 10,000,000 units of every SKU in every warehouse. Throws on a failure.
 struct Catalog {
-  std::vector<std::string> skus;
+  std::vector<std::string> skus;  // "p<product>-<n>"
 };
+// The list price of a bench SKU "p<product>-<n>": 9,900 + 1,000 n fen (an
+// order line must carry it).
+std::int64_t bench_list_price(const std::string& sku);
 Catalog set_up_bench_shop(commands::CommandHandler& handler, int products);
 
 // The benchmark's stores live under `root` (default: ./spine-bench-<name>-PID),

@@ -1,5 +1,6 @@
 #include "sample_shop.h"
 
+#include <map>
 #include <random>
 
 #include "spine/domain/streams.h"
@@ -70,6 +71,7 @@ Result<SampleFigures> load_sample_shop(commands::CommandHandler& handler, int or
        {{"sheets-silk-queen", 89900}, {"sheets-silk-king", 99900}}, "sup-yiwu-home"},
   };
   std::vector<std::string> skus;
+  std::map<std::string, std::int64_t> list_prices;
   for (const SampleProduct& p : products) {
     shop::ListProductT listing;
     listing.product_id = p.id;
@@ -85,6 +87,7 @@ Result<SampleFigures> load_sample_shop(commands::CommandHandler& handler, int or
       sku->weight_grams = 400;
       listing.skus.push_back(std::move(sku));
       skus.push_back(sku_id);
+      list_prices[sku_id] = price;
     }
     listing.supplier_id = p.supplier;
     if (Status s = run.submit(std::move(listing), "ops-lin"); !s) return s.error();
@@ -113,7 +116,7 @@ Result<SampleFigures> load_sample_shop(commands::CommandHandler& handler, int or
     auto line = std::make_unique<shop::OrderLineRequestT>();
     line->sku_id = skus[static_cast<std::size_t>(run.pick(0, static_cast<int>(skus.size()) - 1))];
     line->quantity = run.pick(1, 2);
-    line->unit_price = 19900;
+    line->unit_price = list_prices.at(line->sku_id);
     order.lines.push_back(std::move(line));
     order.shipping_fee = 800;
     if (Status s = run.submit(std::move(order), "web-checkout"); !s) return s.error();

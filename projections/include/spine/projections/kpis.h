@@ -34,7 +34,7 @@ class KpiProjection final : public Projection {
   explicit KpiProjection(const domain::Config& config);
   ~KpiProjection() override;
   std::string_view name() const override { return "kpis"; }
-  std::uint32_t version() const override { return 6; }  // 6: product updates move SKUs' category and rating
+  std::uint32_t version() const override { return 6; }  // 6: product updates move SKUs' category and rating; discounts
   Status apply(const EventContext& context) override;
   void take_changed_rows(RowSink& sink) override;
   void write_all_rows(RowSink& sink) const override;
