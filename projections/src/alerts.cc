@@ -64,7 +64,8 @@ AlertProjection::AlertProjection(const domain::Config& config)
       forwards_(std::make_unique<internal::TrackedTable<std::int64_t>>()),
       ship_rates_(std::make_unique<internal::TrackedTable<internal::ForwardTally>>()),
       return_losses_(std::make_unique<internal::TrackedTable<internal::ReturnTally>>()),
-      unshipped_(std::make_unique<internal::TrackedTable<std::vector<std::string>>>()) {}
+      unshipped_(std::make_unique<internal::TrackedTable<std::vector<std::string>>>()),
+      ladders_(std::make_unique<internal::TrackedTable<std::vector<std::pair<std::string, std::int64_t>>>>()) {}
 
 AlertProjection::~AlertProjection() = default;
 
@@ -356,7 +357,12 @@ Status AlertProjection::apply(const EventContext& context) {
   clock_us_ = std::max(clock_us_, at);
   const std::int64_t stale_after = std::int64_t{config_.rules.supplier_stale_minutes} * kMicrosPerMinute;
   if (internal::StockBook::concerns(event)) {
-    for (const std::string& sku : book_->apply(event, at)) check_stock(sku, context);
+    std::set<std::string> products;
+    for (const std::string& sku : book_->apply(event, at)) {
+      check_stock(sku, context);
+      if (const internal::SkuLevels* levels = book_->find(sku)) products.insert(levels->stock.product_id);
+    }
+    for (const std::string& product : products) check_cheapest(product, context);
     if (event.type == shop::EventBody::SupplierStockSynced) {
       const auto& e = *event.AsSupplierStockSynced();
       clear(domain::kStaleSupplierStock, e.sku_id, at, position);
@@ -369,8 +375,10 @@ Status AlertProjection::apply(const EventContext& context) {
     }
   }
   switch (event.type) {
+    case shop::EventBody::ProductListed: ladder_listed(*event.AsProductListed(), context); break;
     case shop::EventBody::PriceChanged: {
       const auto& e = *event.AsPriceChanged();
+      ladder_price_changed(e, context);
       if (e.below_cost) {
         const internal::SkuLevels* levels = book_->find(e.sku_id);
         raise("price_below_cost", e.sku_id, at, position, "price changed below cost (" + e.reason + ")", e.new_price,
@@ -416,7 +424,7 @@ Status AlertProjection::apply(const EventContext& context) {
 
 // Rows: alert/<kind>/<subject>/<position>, active/<kind>/<subject>,
 // due/<kind>/<subject>, actor/<id>, roi/<sku | channel:name>, order/<id>, forward/<order:supplier>,
-// ship_rate/<supplier>, return_loss/<supplier>, unshipped/<order>, book/..., clock.
+// ship_rate/<supplier>, return_loss/<supplier>, unshipped/<order>, ladder/<product>, book/..., clock.
 void AlertProjection::take_changed_rows(RowSink& sink) {
   alerts_->flush("alert/", sink);
   active_->flush("active/", sink);
@@ -428,6 +436,7 @@ void AlertProjection::take_changed_rows(RowSink& sink) {
   ship_rates_->flush("ship_rate/", sink);
   return_losses_->flush("return_loss/", sink);
   unshipped_->flush("unshipped/", sink);
+  ladders_->flush("ladder/", sink);
   book_->flush("book/", sink);
   sink.put("clock", std::to_string(clock_us_));
 }
@@ -443,6 +452,7 @@ void AlertProjection::write_all_rows(RowSink& sink) const {
   ship_rates_->write_all("ship_rate/", sink);
   return_losses_->write_all("return_loss/", sink);
   unshipped_->write_all("unshipped/", sink);
+  ladders_->write_all("ladder/", sink);
   book_->write_all("book/", sink);
   sink.put("clock", std::to_string(clock_us_));
 }
@@ -476,6 +486,8 @@ Status AlertProjection::load_row(std::string_view key, std::string_view value) {
       return_losses_->load(id, value);
     } else if (table == "unshipped") {
       unshipped_->load(id, value);
+    } else if (table == "ladder") {
+      ladders_->load(id, value);
     } else if (table == "book") {
       return book_->load(id, value);
     } else if (table == "clock") {

@@ -7,7 +7,8 @@
 // `roi_window_days` once their spend there reaches `roi_min_spend` (a channel
 // counts all its spend, SKU-tagged or not), a supplier whose ship rate
 // (supplier_terms.h) is below `min_supplier_ship_rate` or whose return loss
-// rate is above `max_return_loss_rate` (no stock alert, low or stale, for
+// rate is above `max_return_loss_rate`, a product on sale whose cheapest SKU
+// has no stock while another has (no stock alert, low or stale, for
 // a SKU while its product is delisted), an own warehouse that has not
 // shipped `own_ship_within_hours` after payment. Time-based alerts arm a
 // deadline (due_deadlines lists them for the deadline service) and are
@@ -49,7 +50,7 @@ class AlertProjection final : public Projection {
   explicit AlertProjection(const domain::Config& config);
   ~AlertProjection() override;
   std::string_view name() const override { return "alerts"; }
-  std::uint32_t version() const override { return 5; }  // 5: own lead times by category, ROI over a trailing window
+  std::uint32_t version() const override { return 6; }  // 6: cheapest SKU out of stock
   Status apply(const EventContext& context) override;
   void take_changed_rows(RowSink& sink) override;
   void write_all_rows(RowSink& sink) const override;
@@ -78,6 +79,10 @@ class AlertProjection final : public Projection {
   void arm(std::string_view kind, std::string_view subject, std::int64_t deadline_us);
   void disarm(std::string_view kind, std::string_view subject);
   void check_stock(const std::string& sku, const EventContext& context);
+  // The price-ladder alert (alerts_price_ladder.cc).
+  void ladder_listed(const shop::ProductListedT& e, const EventContext& context);
+  void ladder_price_changed(const shop::PriceChangedT& e, const EventContext& context);
+  void check_cheapest(const std::string& product, const EventContext& context);
   // The ROI alert (alerts_roi.cc).
   void roi_paid(const internal::OrderLines& order, const EventContext& context);
   void roi_refunded(const internal::OrderLines& order, std::int64_t amount, const EventContext& context);
@@ -105,6 +110,7 @@ class AlertProjection final : public Projection {
   Table<internal::ForwardTally> ship_rates_;         // by supplier
   Table<internal::ReturnTally> return_losses_;       // by supplier
   Table<std::vector<std::string>> unshipped_;        // order -> own warehouses it awaits (from placement)
+  Table<std::vector<std::pair<std::string, std::int64_t>>> ladders_;  // product -> its SKUs' current prices
   std::int64_t clock_us_ = 0;
   std::string id_;  // alert_id's buffer
 };
