@@ -321,6 +321,15 @@ struct KpiState {
     return found->line_dims;
   }
   // The distinct line dimensions of an order (an order counts once per value).
+  // The dimensions of the order's line of `sku`, as placed (a product update
+  // after the placement does not move it); the SKU's current ones if the
+  // order has no such line.
+  const DimIds& placed_line_dims(const OrderFacts& order, const std::string& sku) {
+    for (const LineFacts& line : order.lines) {
+      if (line.sku == sku) return line_dims(line);
+    }
+    return sku_dims(sku);
+  }
   const DimIds& distinct_line_dims(const OrderFacts& order) {
     if (order.distinct_line_dims.empty()) {
       DimIds dims;
@@ -569,7 +578,9 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
       std::vector<std::int64_t> weights;
       for (const auto& line : e.lines) weights.push_back(line->quantity);
       const std::vector<std::int64_t> parts = allocate(e.dropship_cost, weights);
-      for (std::size_t i = 0; i < parts.size(); ++i) add_all(hour, sku_dims(e.lines[i]->sku_id), kDropshipCost, parts[i]);
+      for (std::size_t i = 0; i < parts.size(); ++i) {
+        add_all(hour, placed_line_dims(*found, e.lines[i]->sku_id), kDropshipCost, parts[i]);
+      }
       std::vector<std::string> names;  // stored by text: ids are this process's
       for (std::uint32_t id : dims) names.push_back(dim_names[id]);
       forwards.write(e.order_id + "/" + e.supplier_id) = ForwardFacts{at, std::move(names)};
@@ -582,7 +593,7 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
       const DimIds& dims = order_dims(*found);
       for (const auto& line : e.lines) {
         add_all(hour, dims, kShippedUnits, line->quantity);
-        add_all(hour, sku_dims(line->sku_id), kShippedUnits, line->quantity);
+        add_all(hour, placed_line_dims(*found, line->sku_id), kShippedUnits, line->quantity);
       }
       if (e.kind != shop::SourceKind::Supplier) break;
       const std::string key = e.order_id + "/" + e.source_id;
@@ -613,7 +624,7 @@ void KpiState::apply(const shop::EventBodyUnion& event, std::int64_t at) {
       const int by_reason = kReturnedSizeMismatch + std::clamp<int>(reason == order.return_reasons.end() ? 0 : reason->second, 0, 4);
       const DimIds& dims = order_dims(order);
       for (const auto& line : e.lines) {
-        const DimIds line_dimensions = sku_dims(line->sku_id);
+        const DimIds line_dimensions = placed_line_dims(order, line->sku_id);
         for (Counter counter : {kReturnedUnits, static_cast<Counter>(by_reason)}) {
           add_all(hour, dims, counter, line->quantity);
           add_all(hour, line_dimensions, counter, line->quantity);

@@ -293,6 +293,12 @@ class Generator {
     }
     order.shipping_fee = chance(0.6) ? 0 : 800;
     if (order.lines.empty()) return ok_status();
+    if (chance(0.08)) {  // a welcome coupon: 5 % of the lines after their discounts
+      std::int64_t lines_value = 0;
+      for (const auto& line : order.lines) lines_value += line->unit_price * line->quantity - line->discount;
+      order.coupon = "WELCOME5";
+      order.coupon_discount = lines_value / 20;
+    }
     auto placed = submit(std::move(order), "web-checkout");
     if (!placed.ok()) return placed.error();
     if (!*placed) return ok_status();
@@ -324,6 +330,10 @@ class Generator {
     auto paid = submit(std::move(c), "payment-gateway");
     if (!paid.ok()) return paid.error();
     if (!*paid) return ok_status();
+    if (chance(0.03)) {  // the buyer changes their mind before anything ships: a refund is due
+      at(now_ + pick(2, 8) * kMinute, [this, order_id] { return cancel(order_id); });
+      return ok_status();
+    }
     for (const std::string& source : order->sources) {
       const std::string source_id = source.substr(source.find(':') + 1);
       if (source.starts_with("supplier:")) {
@@ -612,6 +622,7 @@ class Generator {
       shop::UpdateProductT update;
       update.product_id = skus_[static_cast<std::size_t>(draw(0, static_cast<int>(skus_.size()) - 1))].product_id;
       update.title = "Everyday essentials, new edition " + std::to_string(housekeeping_days_);
+      update.rating_tenths = draw(38, 50);  // the platform's rating moved
       if (auto r = submit(std::move(update), "ops-lin"); !r.ok()) return r.error();
     }
     return ok_status();

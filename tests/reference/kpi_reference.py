@@ -1,0 +1,298 @@
+"""A deliberately simple reference for Spine's KPI counters and stock levels.
+
+Written from the definitions (../shared/domain.md, docs/projections.md), not
+from projections/: it reads `spine export`'s NDJSON, keeps plain dictionaries
+and computes each figure the most obvious way. It shares no code with Spine.
+"""
+import collections
+import datetime
+import zoneinfo
+
+ORDER_DIMS = ("all", "channel", "region", "device")
+LINE_DIMS = ("category", "sku", "supplier", "rating")
+FAILURE_NAMES = {"CardLimit": "card_limit", "VerificationTimeout": "verification_timeout",
+                 "CancelledByBuyer": "cancelled_by_buyer", "Other": "other"}
+RETURN_NAMES = {"SizeMismatch": "size_mismatch", "QualityProblem": "quality_problem",
+                "DamagedInTransit": "damaged_in_transit", "NotAsDescribed": "not_as_described",
+                "NoReason7Day": "no_reason_7day"}
+
+
+def rating_band(tenths):
+    if tenths <= 0:
+        return "unrated"
+    if tenths >= 48:
+        return "4.8+"
+    if tenths >= 43:
+        return "4.3-4.7"
+    return "4.2-"
+
+
+def read_export(path, until_position=None):
+    """The records of an export, in log order, up to `until_position`."""
+    import json
+    records = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            record = json.loads(line)
+            if "end" in record:
+                break
+            if until_position is not None and record["position"] > until_position:
+                break
+            records.append(record)
+    return records
+
+
+def commission_bp(config, channel, category):
+    """The most specific configured rate: channel and category, then category, then channel."""
+    best_score, best = -1, config["default_bp"]
+    for rate in config["rates"]:
+        if rate.get("channel") and rate["channel"] != channel:
+            continue
+        prefix = rate.get("category")
+        if prefix and not (category == prefix or category.startswith(prefix + "/")):
+            continue
+        score = (2 if prefix else 0) + (1 if rate.get("channel") else 0)
+        score = score * 1000 + (len(prefix) if prefix else 0)
+        if score > best_score:
+            best_score, best = score, rate["bp"]
+    return best
+
+
+def split_by_weight(amount, weights):
+    """`amount` over `weights` in proportion; the units rounding leaves go one at a
+    time to the largest remainders, earlier first on a tie."""
+    total = sum(weights)
+    if total <= 0:
+        return [0] * len(weights)
+    parts = [amount * w // total for w in weights]
+    remainders = [amount * w % total for w in weights]
+    left = amount - sum(parts)
+    order = sorted(range(len(weights)), key=lambda i: (-remainders[i], i))
+    for i in order[:left]:
+        parts[i] += 1
+    return parts
+
+
+class Reference:
+    """Folds records into counters[(local day, dimension key)][counter]."""
+
+    def __init__(self, config):
+        self.config = config
+        self.zone = zoneinfo.ZoneInfo(config["time_zone"])
+        self.counters = collections.defaultdict(collections.Counter)
+        self.orders = {}
+        self.products = {}   # product id -> {"category", "rating"}
+        self.sku_product = {}
+        self.sku_supplier = {}
+
+    def day(self, micros):
+        moment = datetime.datetime.fromtimestamp(micros / 1e6, tz=datetime.timezone.utc)
+        return moment.astimezone(self.zone).date().isoformat()
+
+    def add(self, day, dims, counter, value):
+        if value == 0:
+            return
+        for dim in dims:
+            self.counters[(day, dim)][counter] += value
+
+    @staticmethod
+    def order_dims(order):
+        return ["all", "channel:" + order["channel"], "region:" + order["region"], "device:" + order["device"]]
+
+    @staticmethod
+    def line_dims(line):
+        """A line of own stock has no supplier to count under."""
+        dims = ["category:" + line["category"], "sku:" + line["sku"], "rating:" + line["band"]]
+        return dims + (["supplier:" + line["supplier"]] if line["supplier"] else [])
+
+    def count_order(self, day, order, counter):
+        """One for the order under each order dimension and each distinct line dimension."""
+        dims = set(self.order_dims(order))
+        for line in order["lines"]:
+            dims.update(self.line_dims(line))
+        self.add(day, sorted(dims), counter, 1)
+
+    def sku_dims(self, sku):
+        product = self.products.get(self.sku_product.get(sku, ""), {"category": "", "rating": 0})
+        supplier = self.sku_supplier.get(sku, "")
+        dims = ["sku:" + sku, "category:" + product["category"], "rating:" + rating_band(product["rating"])]
+        return dims + (["supplier:" + supplier] if supplier else [])
+
+    def apply(self, record):
+        body_type = record["type"]
+        body = record["event"]["body"] if record.get("event") else {}
+        handler = getattr(self, "on_" + body_type, None)
+        if handler is not None:
+            handler(body, self.day(record["occurred_at_us"]))
+
+    # --- catalog --------------------------------------------------------------
+    def on_ProductListed(self, e, day):
+        self.products[e["product_id"]] = {"category": e["category"], "rating": e.get("rating_tenths", 0)}
+        for sku in e["skus"]:
+            self.sku_product[sku["sku_id"]] = e["product_id"]
+
+    def on_ProductUpdated(self, e, day):
+        product = self.products[e["product_id"]]
+        if e.get("category"):
+            product["category"] = e["category"]
+        if e.get("rating_tenths", -1) >= 0:
+            product["rating"] = e["rating_tenths"]
+
+    def on_SkuListed(self, e, day):
+        self.sku_supplier[e["sku_id"]] = e.get("supplier_id", "")
+
+    # --- orders ---------------------------------------------------------------
+    def on_OrderPlaced(self, e, day):
+        lines = []
+        for l in e["lines"]:
+            own = sum(a["quantity"] for a in l.get("allocations", []) if a["kind"] == "Warehouse")
+            product = self.products.get(l["product_id"], {"rating": 0})
+            lines.append({"sku": l["sku_id"], "category": l["category"], "supplier": l.get("supplier_id", ""),
+                          "band": rating_band(product["rating"]), "quantity": l["quantity"],
+                          "value": l["unit_price"] * l["quantity"] - l["discount"], "discount": l["discount"],
+                          "cost": l["cost_price"], "own": own, "own_left": own, "refunded": 0})
+        order = {"channel": e["channel"], "region": e["region"], "device": e["device"], "lines": lines,
+                 "placed_day": day, "paid": False, "failures": set(), "reasons": {}}
+        self.orders[e["order_id"]] = order
+        dims = self.order_dims(order)
+        self.count_order(day, order, "placed_orders")
+        self.add(day, dims, "placed_value", sum(l["value"] for l in lines) + e["shipping_fee"])
+        self.add(day, dims, "units", sum(l["quantity"] for l in lines))
+        self.add(day, dims, "discounts", sum(l["discount"] for l in lines) + e["coupon_discount"])
+        self.add(day, dims, "coupon_discounts", e["coupon_discount"])
+        for line in lines:
+            self.add(day, self.line_dims(line), "placed_value", line["value"])
+            self.add(day, self.line_dims(line), "units", line["quantity"])
+            self.add(day, self.line_dims(line), "discounts", line["discount"])
+
+    def commission(self, order, line, value):
+        return value * commission_bp(self.config, order["channel"], line["category"]) // 10000
+
+    def on_OrderPaid(self, e, day):
+        order = self.orders[e["order_id"]]
+        order["paid"] = True
+        dims = self.order_dims(order)
+        self.count_order(day, order, "paid_orders")
+        self.add(day, dims, "paid_value", e["amount"])
+        for line in order["lines"]:
+            cogs = line["cost"] * line["own"]
+            commission = self.commission(order, line, line["value"])
+            for target in (dims, self.line_dims(line)):
+                self.add(day, target, "cogs", cogs)
+                self.add(day, target, "commission", commission)
+            self.add(day, self.line_dims(line), "paid_value", line["value"])
+
+    def on_PaymentFailed(self, e, day):
+        order = self.orders[e["order_id"]]
+        reason = FAILURE_NAMES.get(e["reason"], "other")
+        if reason in order["failures"]:
+            return
+        order["failures"].add(reason)
+        self.count_order(order["placed_day"], order, "payment_failed_" + reason)
+
+    def on_OrderCancelled(self, e, day):
+        order = self.orders[e["order_id"]]
+        self.count_order(order["placed_day"], order, "cancelled_orders")
+        if order["paid"]:  # the goods go back on sale: their cost comes off
+            for line in order["lines"]:
+                cogs = line["cost"] * line["own_left"]
+                line["own_left"] = 0
+                self.add(day, self.order_dims(order), "cogs", -cogs)
+                self.add(day, self.line_dims(line), "cogs", -cogs)
+
+    def line_of(self, order, sku):
+        return next(l for l in order["lines"] if l["sku"] == sku)
+
+    def on_OrderShipped(self, e, day):
+        order = self.orders[e["order_id"]]
+        for shipped in e["lines"]:
+            line = self.line_of(order, shipped["sku_id"])
+            self.add(day, self.order_dims(order), "shipped_units", shipped["quantity"])
+            self.add(day, self.line_dims(line), "shipped_units", shipped["quantity"])
+
+    def on_DropshipForwarded(self, e, day):
+        order = self.orders[e["order_id"]]
+        self.add(day, self.order_dims(order), "dropship_cost", e["dropship_cost"])
+        lines = [self.line_of(order, l["sku_id"]) for l in e["lines"]]
+        parts = split_by_weight(e["dropship_cost"], [l["quantity"] for l in e["lines"]])
+        for line, part in zip(lines, parts):
+            self.add(day, self.line_dims(line), "dropship_cost", part)
+
+    def on_ReturnRequested(self, e, day):
+        self.orders[e["order_id"]]["reasons"][e["return_id"]] = RETURN_NAMES.get(e["reason"], e["reason"])
+
+    def on_ReturnReceived(self, e, day):
+        order = self.orders[e["order_id"]]
+        reason = order["reasons"][e["return_id"]]
+        for returned in e["lines"]:
+            line = self.line_of(order, returned["sku_id"])
+            for target in (self.order_dims(order), self.line_dims(line)):
+                self.add(day, target, "returned_units", returned["quantity"])
+                self.add(day, target, "returned_" + reason, returned["quantity"])
+
+    def on_StockRestocked(self, e, day):
+        order = self.orders.get(e.get("order_id", ""))
+        if order is None:
+            return
+        line = self.line_of(order, e["sku_id"])
+        units = min(e["quantity"], line["own_left"])
+        line["own_left"] -= units
+        self.add(day, self.order_dims(order), "cogs", -units * line["cost"])
+        self.add(day, self.line_dims(line), "cogs", -units * line["cost"])
+
+    def on_RefundIssued(self, e, day):
+        order = self.orders[e["order_id"]]
+        self.add(day, self.order_dims(order), "refunds", e["amount"])
+        parts = split_by_weight(e["amount"], [l["value"] for l in order["lines"]])
+        for line, part in zip(order["lines"], parts):
+            self.add(day, self.line_dims(line), "refunds", part)
+            before = min(line["refunded"], line["value"])
+            line["refunded"] += part
+            after = min(line["refunded"], line["value"])
+            reversed_commission = self.commission(order, line, after) - self.commission(order, line, before)
+            self.add(day, self.order_dims(order), "commission", -reversed_commission)
+            self.add(day, self.line_dims(line), "commission", -reversed_commission)
+
+    # --- marketing ------------------------------------------------------------
+    def marketing_dims(self, e):
+        dims = ["all", "channel:" + e["channel"]]
+        if e.get("sku_id"):
+            dims += self.sku_dims(e["sku_id"])
+        return dims
+
+    def on_SpendRecorded(self, e, day):
+        self.add(e["day"], self.marketing_dims(e), "spend", e["amount"])
+
+    def on_TrafficRecorded(self, e, day):
+        start = self.day(e["period_start"])
+        for name in ("impressions", "clicks", "visitors", "page_views", "add_to_carts"):
+            self.add(start, self.marketing_dims(e), name, e.get(name, 0))
+
+
+# The counters this reference computes; the others are not compared yet.
+CHECKED_COUNTERS = (
+    "placed_orders", "placed_value", "units", "paid_orders", "paid_value", "cancelled_orders",
+    "payment_failed_card_limit", "payment_failed_verification_timeout", "payment_failed_cancelled_by_buyer",
+    "payment_failed_other", "shipped_units", "returned_units", "returned_size_mismatch",
+    "returned_quality_problem", "returned_damaged_in_transit", "returned_not_as_described",
+    "returned_no_reason_7day", "refunds", "cogs", "commission", "dropship_cost", "spend", "impressions",
+    "clicks", "visitors", "page_views", "add_to_carts", "discounts", "coupon_discounts")
+
+
+def kpi_rows(reference, by, granularity):
+    """{(period, key): {counter: value}} as GET /v1/kpis reports them."""
+    rows = collections.defaultdict(collections.Counter)
+    prefix = None if by == "all" else by + ":"
+    for (day, dim), counters in reference.counters.items():
+        if by == "all":
+            if dim != "all":
+                continue
+            key = "all"
+        elif dim.startswith(prefix):
+            key = dim[len(prefix):]
+        else:
+            continue
+        period = "total" if granularity == "total" else day
+        for name in CHECKED_COUNTERS:
+            rows[(period, key)][name] += counters.get(name, 0)
+    return rows
