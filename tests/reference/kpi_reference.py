@@ -84,6 +84,9 @@ class Reference:
         self.products = {}   # product id -> {"category", "rating"}
         self.sku_product = {}
         self.sku_supplier = {}
+        self.ship_hours = {}  # supplier -> agreed hours from a forward to its shipment
+        self.forwards = {}    # (order, supplier) -> (forwarded at, local day, dimensions), while open
+        self.now_us = 0
 
     def day(self, micros):
         moment = datetime.datetime.fromtimestamp(micros / 1e6, tz=datetime.timezone.utc)
@@ -122,6 +125,7 @@ class Reference:
         body_type = record["type"]
         body = record["event"]["body"] if record.get("event") else {}
         handler = getattr(self, "on_" + body_type, None)
+        self.now_us = record["occurred_at_us"]
         if handler is not None:
             handler(body, self.day(record["occurred_at_us"]))
 
@@ -138,6 +142,9 @@ class Reference:
         if e.get("rating_tenths", -1) >= 0:
             product["rating"] = e["rating_tenths"]
 
+    def on_SupplierRegistered(self, e, day):
+        self.ship_hours[e["supplier_id"]] = e.get("ship_within_hours", 48)
+
     def on_SkuListed(self, e, day):
         self.sku_supplier[e["sku_id"]] = e.get("supplier_id", "")
 
@@ -152,7 +159,7 @@ class Reference:
                           "value": l["unit_price"] * l["quantity"] - l["discount"], "discount": l["discount"],
                           "cost": l["cost_price"], "own": own, "own_left": own, "refunded": 0})
         order = {"channel": e["channel"], "region": e["region"], "device": e["device"], "lines": lines,
-                 "placed_day": day, "paid": False, "failures": set(), "reasons": {}}
+                 "placed_day": day, "paid": 0, "refunded": 0, "due": 0, "failures": set(), "reasons": {}}
         self.orders[e["order_id"]] = order
         dims = self.order_dims(order)
         self.count_order(day, order, "placed_orders")
@@ -170,7 +177,7 @@ class Reference:
 
     def on_OrderPaid(self, e, day):
         order = self.orders[e["order_id"]]
-        order["paid"] = True
+        order["paid"] = e["amount"]
         dims = self.order_dims(order)
         self.count_order(day, order, "paid_orders")
         self.add(day, dims, "paid_value", e["amount"])
@@ -193,7 +200,9 @@ class Reference:
     def on_OrderCancelled(self, e, day):
         order = self.orders[e["order_id"]]
         self.count_order(order["placed_day"], order, "cancelled_orders")
-        if order["paid"]:  # the goods go back on sale: their cost comes off
+        if order["paid"]:  # a refund is owed; the goods go back on sale: their cost comes off
+            order["due"] = order["paid"] - order["refunded"]
+            self.add(day, self.order_dims(order), "refund_due", order["due"])
             for line in order["lines"]:
                 cogs = line["cost"] * line["own_left"]
                 line["own_left"] = 0
@@ -205,6 +214,14 @@ class Reference:
 
     def on_OrderShipped(self, e, day):
         order = self.orders[e["order_id"]]
+        forward = self.forwards.pop((e["order_id"], e["source_id"]), None) if e["kind"] == "Supplier" else None
+        if forward is not None:  # counted in the forward's day
+            forwarded_at, forward_day, dims = forward
+            took = self.now_us - forwarded_at
+            self.add(forward_day, dims, "forwards_shipped", 1)
+            self.add(forward_day, dims, "ship_time_sum_us", took)
+            in_time = took <= self.ship_hours.get(e["source_id"], 48) * 3600 * 10**6
+            self.add(forward_day, dims, "forwards_in_time", 1 if in_time else 0)
         for shipped in e["lines"]:
             line = self.line_of(order, shipped["sku_id"])
             self.add(day, self.order_dims(order), "shipped_units", shipped["quantity"])
@@ -213,6 +230,9 @@ class Reference:
     def on_DropshipForwarded(self, e, day):
         order = self.orders[e["order_id"]]
         self.add(day, self.order_dims(order), "dropship_cost", e["dropship_cost"])
+        dims = self.order_dims(order) + ["supplier:" + e["supplier_id"]]
+        self.add(day, dims, "forwards", 1)
+        self.forwards[(e["order_id"], e["supplier_id"])] = (self.now_us, day, dims)
         lines = [self.line_of(order, l["sku_id"]) for l in e["lines"]]
         parts = split_by_weight(e["dropship_cost"], [l["quantity"] for l in e["lines"]])
         for line, part in zip(lines, parts):
@@ -242,7 +262,11 @@ class Reference:
 
     def on_RefundIssued(self, e, day):
         order = self.orders[e["order_id"]]
+        order["refunded"] += e["amount"]
         self.add(day, self.order_dims(order), "refunds", e["amount"])
+        settled = min(e["amount"], order["due"])
+        order["due"] -= settled
+        self.add(day, self.order_dims(order), "refund_due", -settled)
         parts = split_by_weight(e["amount"], [l["value"] for l in order["lines"]])
         for line, part in zip(order["lines"], parts):
             self.add(day, self.line_dims(line), "refunds", part)
@@ -269,14 +293,15 @@ class Reference:
             self.add(start, self.marketing_dims(e), name, e.get(name, 0))
 
 
-# The counters this reference computes; the others are not compared yet.
+# Every counter of a KPI row.
 CHECKED_COUNTERS = (
     "placed_orders", "placed_value", "units", "paid_orders", "paid_value", "cancelled_orders",
     "payment_failed_card_limit", "payment_failed_verification_timeout", "payment_failed_cancelled_by_buyer",
     "payment_failed_other", "shipped_units", "returned_units", "returned_size_mismatch",
     "returned_quality_problem", "returned_damaged_in_transit", "returned_not_as_described",
     "returned_no_reason_7day", "refunds", "cogs", "commission", "dropship_cost", "spend", "impressions",
-    "clicks", "visitors", "page_views", "add_to_carts", "discounts", "coupon_discounts")
+    "clicks", "visitors", "page_views", "add_to_carts", "discounts", "coupon_discounts", "forwards",
+    "forwards_shipped", "forwards_in_time", "ship_time_sum_us", "refund_due")
 
 
 def kpi_rows(reference, by, granularity):

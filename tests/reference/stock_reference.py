@@ -1,0 +1,121 @@
+"""A deliberately simple reference for Spine's stock levels (GET /v1/stock).
+
+From domain.md's stock rules: on hand moves with receipts, adjustments,
+transfers out, transfers received, shipments from a warehouse and resellable
+returns put back; committed is what placed orders reserved and have neither
+shipped nor released; available = on hand - committed; incoming is what is in
+transit to a warehouse. A dropship SKU's supplier can take its latest report
+less the units routed to it since that report (a release gives back only what
+was routed under the current report). Damaged counts units returned damaged.
+"""
+import collections
+
+
+class StockReference:
+    def __init__(self):
+        self.skus = {}              # sku -> figures
+        self.product_skus = collections.defaultdict(list)
+        self.delisted = set()
+        self.routed_under = {}      # (order, sku) -> report number its supplier units were routed under
+
+    def sku(self, sku_id):
+        return self.skus[sku_id]
+
+    def warehouse(self, sku_id, warehouse_id):
+        return self.skus[sku_id]["warehouses"].setdefault(
+            warehouse_id, {"on_hand": 0, "committed": 0, "incoming": 0})
+
+    def apply(self, record):
+        handler = getattr(self, "on_" + record["type"], None)
+        if handler is not None and record.get("event"):
+            handler(record["event"]["body"])
+
+    def on_ProductListed(self, e):
+        for sku in e["skus"]:
+            self.product_skus[e["product_id"]].append(sku["sku_id"])
+
+    def on_ProductDelisted(self, e):
+        self.delisted.add(e["product_id"])
+
+    def on_ProductRelisted(self, e):
+        self.delisted.discard(e["product_id"])
+
+    def on_SkuListed(self, e):
+        self.skus[e["sku_id"]] = {"product": e["product_id"], "supplier": e.get("supplier_id", ""),
+                                  "warehouses": {}, "damaged": 0, "reported": 0, "routed_since": 0, "reports": 0}
+
+    def on_StockReceived(self, e):
+        self.warehouse(e["sku_id"], e["warehouse_id"])["on_hand"] += e["quantity"]
+
+    def on_StockAdjusted(self, e):
+        self.warehouse(e["sku_id"], e["warehouse_id"])["on_hand"] += e["delta"]
+
+    def on_StockTransferred(self, e):
+        self.warehouse(e["sku_id"], e["from_warehouse"])["on_hand"] -= e["quantity"]
+        self.warehouse(e["sku_id"], e["to_warehouse"])["incoming"] += e["quantity"]
+
+    def on_TransferReceived(self, e):
+        to = self.warehouse(e["sku_id"], e["to_warehouse"])
+        to["incoming"] -= e["quantity"]
+        to["on_hand"] += e["quantity"]
+
+    def on_SupplierStockSynced(self, e):
+        sku = self.sku(e["sku_id"])
+        sku["reported"] = e["available"]
+        sku["routed_since"] = 0
+        sku["reports"] += 1
+
+    def on_StockReserved(self, e):
+        sku = self.sku(e["sku_id"])
+        for a in e.get("allocations", []):
+            if a["kind"] == "Warehouse":
+                self.warehouse(e["sku_id"], a["source_id"])["committed"] += a["quantity"]
+            else:
+                sku["routed_since"] += a["quantity"]
+                self.routed_under[(e["order_id"], e["sku_id"])] = sku["reports"]
+
+    def on_StockReleased(self, e):
+        sku = self.sku(e["sku_id"])
+        for a in e.get("allocations", []):
+            if a["kind"] == "Warehouse":
+                self.warehouse(e["sku_id"], a["source_id"])["committed"] -= a["quantity"]
+            elif self.routed_under.get((e["order_id"], e["sku_id"])) == sku["reports"]:
+                sku["routed_since"] -= a["quantity"]
+
+    def on_StockShipped(self, e):
+        if e["kind"] == "Warehouse":
+            w = self.warehouse(e["sku_id"], e["source_id"])
+            w["on_hand"] -= e["quantity"]
+            w["committed"] -= e["quantity"]
+
+    def on_StockRestocked(self, e):
+        self.warehouse(e["sku_id"], e["warehouse_id"])["on_hand"] += e["quantity"]
+
+    def on_ReturnReceived(self, e):
+        if e["condition"] == "Damaged":
+            for line in e["lines"]:
+                if line["sku_id"] in self.skus:
+                    self.skus[line["sku_id"]]["damaged"] += line["quantity"]
+
+    def rows(self):
+        """{sku: figures} of the SKUs on sale, as GET /v1/stock lists them."""
+        out = {}
+        for sku_id, s in self.skus.items():
+            if s["product"] in self.delisted:
+                continue
+            warehouses = {w: {"on_hand": f["on_hand"], "committed": f["committed"],
+                              "available": f["on_hand"] - f["committed"], "incoming": f["incoming"]}
+                          for w, f in s["warehouses"].items()}
+            dropship = bool(s["supplier"])
+            out[sku_id] = {
+                "on_hand": sum(w["on_hand"] for w in warehouses.values()),
+                "committed": sum(w["committed"] for w in warehouses.values()),
+                "available": sum(w["available"] for w in warehouses.values()),
+                "incoming": sum(w["incoming"] for w in warehouses.values()),
+                "damaged": s["damaged"],
+                "dropship": dropship,
+                "supplier_available": max(0, s["reported"] - s["routed_since"]) if dropship else 0,
+                "listed": True,
+                "warehouses": warehouses,
+            }
+        return out
