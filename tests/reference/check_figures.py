@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
-"""Generated shops checked against the independent references
-(kpi_reference.py, stock_reference.py).
+"""Generated shops checked against the independent references in this folder
+(kpi_, stock_, prices_ and suppliers_reference.py).
 
 For each seed: `spine load` generates a shop through the real command handler,
 `spine export` writes its log, and at points of it `spine replay
 --until-position P` gives the models as the HTTP API's as_of answers them:
 the KPI rows of every `by` at granularity day and total (a quarter, half,
-three quarters, the head) and the stock list (40 points, and right after
-releases of supplier units). The references fold the same export up to P.
+three quarters, the head), and the stock list, every SKU's prices and every
+supplier's performance (40 points, and right after releases of supplier
+units). The references fold the same export up to P.
 Every disagreement is printed; the exit code is 1 if there is any. Not yet
-compared: prices, suppliers, alerts, and the KPIs computed at query time
+compared: alerts, and the KPIs computed at query time
 (rates, stockout, turnover, slow-moving, repurchase).
 
   check_figures.py --spine BUILD/tools/spine --config domain/config/shop.toml --work DIR [--seeds 11,12,13]
@@ -24,7 +25,9 @@ import tomllib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kpi_reference  # noqa: E402
+import prices_reference  # noqa: E402
 import stock_reference  # noqa: E402
+import suppliers_reference  # noqa: E402
 
 BYS = ("all", "channel", "region", "device", "category", "sku", "supplier", "rating")
 
@@ -35,7 +38,11 @@ def read_config(path):
     commission = toml.get("commission", {})
     rates = [{"channel": r.get("channel", ""), "category": r.get("category", ""), "bp": round(r["rate"] * 10000)}
              for r in commission.get("rates", [])]
+    rules = toml.get("rules", {})
     return {"time_zone": toml.get("time_zone", "Asia/Shanghai"),
+            "promo_min_sales": rules.get("promo_min_sales", 50),
+            "min_supplier_ship_rate": rules.get("min_supplier_ship_rate", 0.95),
+            "max_return_loss_rate": rules.get("max_return_loss_rate", 0.05),
             "default_bp": round(commission.get("default", 0.05) * 10000), "rates": rates}
 
 
@@ -58,6 +65,30 @@ def replay_kpis(spine, data, position, by, granularity):
 def replay_stock(spine, data, position):
     out = run([spine, "replay", "--data", data, "--until-position", str(position), "--projection", "stock"])
     return {row["sku"]: row for row in json.loads(out)["models"]["stock"]}
+
+
+def replay_prices_and_suppliers(spine, data, position):
+    out = run([spine, "replay", "--data", data, "--until-position", str(position), "--projection", "prices",
+               "--projection", "suppliers"])
+    models = json.loads(out)["models"]
+    return models["prices"], {row["supplier_id"]: row for row in models["suppliers"]}
+
+
+def same(a, b):
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+    return a == b
+
+
+def compare_rows(label, expected, actual, problems):
+    """Each reference field of each row; a row only one side has is a disagreement."""
+    for key in sorted(set(expected) | set(actual)):
+        if key not in expected or key not in actual:
+            problems.append(f"{label} {key}: only {'the reference' if key in expected else 'spine'} has it")
+            continue
+        for name, value in expected[key].items():
+            if not same(value, actual[key].get(name)):
+                problems.append(f"{label} {key} {name}: reference {value}, spine {actual[key].get(name)}")
 
 
 def compare_stock(label, expected, actual, problems):
@@ -108,13 +139,19 @@ def check_seed(args, config, seed, problems):
     stock_points = {head * i // 40 for i in range(1, 41)} | set(releases[:: max(1, len(releases) // 40)])
     reference = kpi_reference.Reference(config)
     stock = stock_reference.StockReference()
+    prices = prices_reference.PricesReference(config["promo_min_sales"])
+    suppliers = suppliers_reference.SuppliersReference(config["min_supplier_ship_rate"],
+                                                       config["max_return_loss_rate"])
     for record in records:
-        reference.apply(record)
-        stock.apply(record)
+        for model in (reference, stock, prices, suppliers):
+            model.apply(record)
         position = record["position"]
         if position in stock_points:
             compare_stock(f"seed {seed} @{position} stock", stock.rows(), replay_stock(args.spine, data, position),
                           problems)
+            actual_prices, actual_suppliers = replay_prices_and_suppliers(args.spine, data, position)
+            compare_rows(f"seed {seed} @{position} prices", prices.rows(), actual_prices, problems)
+            compare_rows(f"seed {seed} @{position} suppliers", suppliers.rows(), actual_suppliers, problems)
         if position not in kpi_points:
             continue
         for by in BYS:
@@ -134,7 +171,7 @@ def main():
     parser.add_argument("--work", required=True)
     parser.add_argument("--seeds", default="11,12,13")
     parser.add_argument("--orders", type=int, default=800)
-    parser.add_argument("--orders-per-day", type=int, default=40)
+    parser.add_argument("--orders-per-day", type=int, default=20)  # 40 days: past the 30-day price window
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     config = read_config(args.config)
