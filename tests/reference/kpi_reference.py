@@ -86,6 +86,7 @@ class Reference:
         self.sku_supplier = {}
         self.ship_hours = {}  # supplier -> agreed hours from a forward to its shipment
         self.forwards = {}    # (order, supplier) -> (forwarded at, local day, dimensions), while open
+        self.overdue = set()  # open forwards whose deadline the log recorded
         self.now_us = 0
 
     def day(self, micros):
@@ -158,7 +159,8 @@ class Reference:
                           "band": rating_band(product["rating"]), "quantity": l["quantity"],
                           "value": l["unit_price"] * l["quantity"] - l["discount"], "discount": l["discount"],
                           "cost": l["cost_price"], "own": own, "own_left": own, "refunded": 0})
-        order = {"channel": e["channel"], "region": e["region"], "device": e["device"], "lines": lines,
+        order = {"customer": e["customer_id"], "paid_day": None, "cancelled": False,
+                 "channel": e["channel"], "region": e["region"], "device": e["device"], "lines": lines,
                  "placed_day": day, "paid": 0, "refunded": 0, "due": 0, "failures": set(), "reasons": {}}
         self.orders[e["order_id"]] = order
         dims = self.order_dims(order)
@@ -178,6 +180,7 @@ class Reference:
     def on_OrderPaid(self, e, day):
         order = self.orders[e["order_id"]]
         order["paid"] = e["amount"]
+        order["paid_day"] = day
         dims = self.order_dims(order)
         self.count_order(day, order, "paid_orders")
         self.add(day, dims, "paid_value", e["amount"])
@@ -199,6 +202,7 @@ class Reference:
 
     def on_OrderCancelled(self, e, day):
         order = self.orders[e["order_id"]]
+        order["cancelled"] = True
         self.count_order(order["placed_day"], order, "cancelled_orders")
         if order["paid"]:  # a refund is owed; the goods go back on sale: their cost comes off
             order["due"] = order["paid"] - order["refunded"]
@@ -215,6 +219,7 @@ class Reference:
     def on_OrderShipped(self, e, day):
         order = self.orders[e["order_id"]]
         forward = self.forwards.pop((e["order_id"], e["source_id"]), None) if e["kind"] == "Supplier" else None
+        self.overdue.discard((e["order_id"], e["source_id"]))
         if forward is not None:  # counted in the forward's day
             forwarded_at, forward_day, dims = forward
             took = self.now_us - forwarded_at
@@ -277,6 +282,13 @@ class Reference:
             self.add(day, self.order_dims(order), "commission", -reversed_commission)
             self.add(day, self.line_dims(line), "commission", -reversed_commission)
 
+    def on_DeadlinePassed(self, e, day):
+        if e["kind"] != "supplier_not_shipped":
+            return
+        order, _, supplier = e["subject"].rpartition(":")
+        if (order, supplier) in self.forwards:
+            self.overdue.add((order, supplier))
+
     # --- marketing ------------------------------------------------------------
     def marketing_dims(self, e):
         dims = ["all", "channel:" + e["channel"]]
@@ -321,3 +333,59 @@ def kpi_rows(reference, by, granularity):
         for name in CHECKED_COUNTERS:
             rows[(period, key)][name] += counters.get(name, 0)
     return rows
+
+
+def ratio(numerator, denominator):
+    return None if denominator == 0 else numerator / denominator
+
+
+def period_of(day, granularity):
+    return "total" if granularity == "total" else day
+
+
+def repurchase(reference, by, granularity):
+    """{(period, key): rate}: customers with 2+ paid orders that stand / customers with 1+."""
+    orders = collections.defaultdict(collections.Counter)  # (period, key) -> customer -> paid orders
+    for order in reference.orders.values():
+        if order["paid_day"] is None or order["cancelled"]:
+            continue
+        dims = {"all": "all", "channel": order["channel"], "region": order["region"], "device": order["device"]}
+        orders[(period_of(order["paid_day"], granularity), dims[by])][order["customer"]] += 1
+    return {k: ratio(sum(1 for n in c.values() if n >= 2), len(c)) for k, c in orders.items()}
+
+
+def kpi_figures(reference, by, granularity, rows):
+    """The figures GET /v1/kpis derives for each row of `rows` (kpi_rows)."""
+    order_level = by in ORDER_DIMS
+    repurchase_rates = repurchase(reference, by, granularity) if order_level else {}
+    dim_of = (lambda key: "all") if by == "all" else (lambda key: by + ":" + key)
+    out = {}
+    for (period, key), c in rows.items():
+        net = c["paid_value"] - c["refunds"]
+        overdue = 0
+        for forward_key, (forwarded_at, day, dims) in reference.forwards.items():
+            if forward_key in reference.overdue and dim_of(key) in dims and period in ("total", day):
+                overdue += 1
+        figures = {
+            "gmv": c["placed_value"], "paid_gmv": c["paid_value"], "net_sales": net, "orders": c["placed_orders"],
+            "paid_orders": c["paid_orders"], "units": c["units"], "discounts": c["discounts"],
+            "refund_total": c["refunds"], "aov": ratio(c["paid_value"], c["paid_orders"]),
+            "cancellation_rate": ratio(c["cancelled_orders"], c["placed_orders"]),
+            "return_rate": ratio(c["returned_units"], c["shipped_units"]),
+            "gross_profit": net - c["cogs"] - c["commission"] - c["dropship_cost"] - c["spend"],
+            "roi": ratio(net, c["spend"]), "ctr": ratio(c["clicks"], c["impressions"]),
+            "cvr": ratio(c["paid_orders"], c["visitors"]), "add_to_cart_rate": ratio(c["add_to_carts"], c["visitors"]),
+            "mean_ship_hours": ratio(c["ship_time_sum_us"], c["forwards_shipped"] * 3600 * 10**6),
+            "supplier_ship_rate_48h": ratio(c["forwards_in_time"], c["forwards_shipped"] + overdue),
+        }
+        for reason in FAILURE_NAMES.values():
+            figures["payment_failure_rate." + reason] = ratio(c["payment_failed_" + reason], c["placed_orders"])
+        for reason in RETURN_NAMES.values():
+            figures["return_rate_by_reason." + reason] = ratio(c["returned_" + reason], c["shipped_units"])
+        if order_level:
+            figures["repurchase_rate"] = repurchase_rates.get((period, key))
+            balance = sum(v.get("refund_due", 0) for (day, dim), v in reference.counters.items()
+                          if dim == dim_of(key) and (period == "total" or day <= period))
+            figures["refund_due"] = balance
+        out[(period, key)] = figures
+    return out
