@@ -140,11 +140,12 @@ TEST(SpineLoad, AHundredThousandOrdersTwiceGiveIdenticalLogs) {
   EXPECT_EQ(compared, (*a)->head().position);
   a->reset();
 
-  // The configured shapes at this scale: region shares of placed orders within 2 points.
+  // The configured shapes at this scale: region shares of placed orders within 2 points
+  // (of 100,000 generated, about 2 % are refused: a supplier that ran dry cannot take them).
   CommandOutput kpis = run_command(std::string(SPINE_BINARY) + " replay --data " + dir.str("a") +
                                    " --projection kpis --granularity total --by region");
   ASSERT_EQ(kpis.exit_code, 0);
-  expect_configured_region_shares(Json::parse(kpis.out)["models"]["kpis"]["rows"], 99'000);
+  expect_configured_region_shares(Json::parse(kpis.out)["models"]["kpis"]["rows"], 97'000);
 }
 
 }  // namespace

@@ -11,9 +11,9 @@ supplier's performance (40 points, and right after releases of supplier
 units). The references fold the same export up to P.
 Every disagreement is printed; the exit code is 1 if there is any. KPI rows
 are checked counter by counter and figure by figure (rates, AOV, gross
-profit, ROI, refund_due balance, repurchase, ship rate and time). Not yet
-compared: alerts, hourly rows, and the SKU-day figures (stockout rate,
-average inventory value, turnover, slow-moving ratio).
+profit, ROI, refund_due balance, repurchase, ship rate and time, and over
+SKU-days stockout rate, average inventory value, turnover and slow-moving
+ratio). Not yet compared: alerts, and hourly rows.
 
   check_figures.py --spine BUILD/tools/spine --config domain/config/shop.toml --work DIR [--seeds 11,12,13]
 """
@@ -28,6 +28,7 @@ import tomllib
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kpi_reference  # noqa: E402
 import prices_reference  # noqa: E402
+import skuday_reference  # noqa: E402
 import stock_reference  # noqa: E402
 import suppliers_reference  # noqa: E402
 
@@ -151,9 +152,11 @@ def check_seed(args, config, seed, problems):
     prices = prices_reference.PricesReference(config["promo_min_sales"])
     suppliers = suppliers_reference.SuppliersReference(config["min_supplier_ship_rate"],
                                                        config["max_return_loss_rate"])
+    skudays = skuday_reference.SkuDays(stock, reference.day)
     for record in records:
         for model in (reference, stock, prices, suppliers):
             model.apply(record)
+        skudays.after(record)
         position = record["position"]
         if position in stock_points:
             compare_stock(f"seed {seed} @{position} stock", stock.rows(), replay_stock(args.spine, data, position),
@@ -177,7 +180,7 @@ def check_seed(args, config, seed, problems):
                 if not expected or not any(row.get("paid_value") for row in expected.values()):
                     problems.append(f"{label}: the reference has no sales")
                 compare(label, expected, actual, problems)
-                figures = kpi_reference.kpi_figures(reference, by, granularity, expected)
+                figures = kpi_reference.kpi_figures(reference, by, granularity, expected, skudays)
                 compare_rows(label + " kpis", figures, actual_figures, problems)
     return types
 

@@ -87,6 +87,7 @@ class Reference:
         self.ship_hours = {}  # supplier -> agreed hours from a forward to its shipment
         self.forwards = {}    # (order, supplier) -> (forwarded at, local day, dimensions), while open
         self.overdue = set()  # open forwards whose deadline the log recorded
+        self.first_day = self.last_day = None  # the local days the records occurred on
         self.now_us = 0
 
     def day(self, micros):
@@ -127,6 +128,9 @@ class Reference:
         body = record["event"]["body"] if record.get("event") else {}
         handler = getattr(self, "on_" + body_type, None)
         self.now_us = record["occurred_at_us"]
+        day = self.day(record["occurred_at_us"])
+        self.first_day = min(self.first_day or day, day)
+        self.last_day = max(self.last_day or day, day)
         if handler is not None:
             handler(body, self.day(record["occurred_at_us"]))
 
@@ -354,8 +358,24 @@ def repurchase(reference, by, granularity):
     return {k: ratio(sum(1 for n in c.values() if n >= 2), len(c)) for k, c in orders.items()}
 
 
-def kpi_figures(reference, by, granularity, rows):
-    """The figures GET /v1/kpis derives for each row of `rows` (kpi_rows)."""
+def sku_selector(reference, by, key):
+    """Whether a SKU is in the row `key` of `by`, by its product's current category and rating."""
+    def selected(sku):
+        if by == "all":
+            return True
+        if by == "sku":
+            return sku == key
+        if by == "supplier":
+            return reference.sku_supplier.get(sku, "") == key
+        product = reference.products.get(reference.sku_product.get(sku, ""), {"category": "", "rating": 0})
+        return product["category"] == key if by == "category" else rating_band(product["rating"]) == key
+    return selected
+
+
+def kpi_figures(reference, by, granularity, rows, skudays=None):
+    """The figures GET /v1/kpis derives for each row of `rows` (kpi_rows); with
+    `skudays` (skuday_reference.SkuDays) the SKU-day figures too."""
+    import skuday_reference
     order_level = by in ORDER_DIMS
     repurchase_rates = repurchase(reference, by, granularity) if order_level else {}
     dim_of = (lambda key: "all") if by == "all" else (lambda key: by + ":" + key)
@@ -387,5 +407,9 @@ def kpi_figures(reference, by, granularity, rows):
             balance = sum(v.get("refund_due", 0) for (day, dim), v in reference.counters.items()
                           if dim == dim_of(key) and (period == "total" or day <= period))
             figures["refund_due"] = balance
+        if skudays is not None and by in ("all",) + LINE_DIMS:
+            first, last = (reference.first_day, reference.last_day) if period == "total" else (period, period)
+            figures.update(skudays.figures(sku_selector(reference, by, key), skuday_reference.ordinal(first),
+                                           skuday_reference.ordinal(last) + 1, c["cogs"]))
         out[(period, key)] = figures
     return out

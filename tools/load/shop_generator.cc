@@ -24,6 +24,7 @@ struct Sku {
   std::int64_t price = 0, cost = 0;
   std::int32_t rating = 0;
   bool high_ticket = false;
+  bool slow = false;  // a slow mover: buyers seldom pick it
 };
 
 // Weighted choice over a fixed table.
@@ -172,7 +173,7 @@ class Generator {
       const int sku_count = pick(1, 3);
       for (int k = 0; k < sku_count; ++k) {
         Sku sku{listing.product_id + "-" + std::to_string(k), listing.product_id, category.path, listing.supplier_id,
-                base + base * k / 10, 0, listing.rating_tenths, category.high_ticket};
+                base + base * k / 10, 0, listing.rating_tenths, category.high_ticket, p % 10 == 9};
         sku.cost = sku.price * pick(45, 60) / 100;
         auto spec = std::make_unique<shop::SkuSpecT>();
         spec->sku_id = sku.id;
@@ -214,7 +215,7 @@ class Generator {
     shop::SyncSupplierStockT c;
     c.supplier_id = sku.supplier;
     c.sku_id = sku.id;
-    c.available = pick(200, 900);
+    c.available = chance(0.05) ? 0 : pick(200, 900);  // now and then the supplier has run dry
     c.reported_at = now_;
     auto r = submit(std::move(c), sku.supplier);
     if (!r.ok()) return r.error();
@@ -279,6 +280,7 @@ class Generator {
       std::size_t index = 0;
       for (int tries = 0; tries < 8; ++tries) {
         index = static_cast<std::size_t>(pick(0, static_cast<int>(skus_.size()) - 1));
+        if (skus_[index].slow && !chance(0.02)) continue;
         if (skus_[index].high_ticket == high_ticket && !delisted_.contains(skus_[index].product_id)) break;
       }
       if (delisted_.contains(skus_[index].product_id)) continue;  // the storefront does not show it
