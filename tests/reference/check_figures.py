@@ -6,7 +6,9 @@ For each seed: `spine load` generates a shop through the real command handler,
 `spine export` writes its log, and at points of it `spine replay
 --until-position P` gives the models as the HTTP API's as_of answers them:
 the KPI rows of every `by` at granularity day and total (a quarter, half,
-three quarters, the head), and the stock list, every SKU's prices and every
+three quarters, the head), and the stock list (levels and the planning
+figures: lead time, sales, safety stock, status, cover, reorder), every
+SKU's prices and every
 supplier's performance (40 points, and right after releases of supplier
 units). The references fold the same export up to P.
 Every disagreement is printed; the exit code is 1 if there is any. KPI rows
@@ -42,7 +44,12 @@ def read_config(path):
     rates = [{"channel": r.get("channel", ""), "category": r.get("category", ""), "bp": round(r["rate"] * 10000)}
              for r in commission.get("rates", [])]
     rules = toml.get("rules", {})
-    return {"time_zone": toml.get("time_zone", "Asia/Shanghai"),
+    own = toml.get("own_stock", {})
+    stock_rules = {"low_stock_floor": rules.get("low_stock_floor", 50),
+                   "safety_stock_factor": rules.get("safety_stock_factor", 1.5),
+                   "own_lead_time_days": own.get("lead_time_days", 7), "own_lead_times": own.get("lead_times", []),
+                   "supplier_lead_time_days": toml.get("supplier_defaults", {}).get("lead_time_days", 7)}
+    return {"time_zone": toml.get("time_zone", "Asia/Shanghai"), "stock_rules": stock_rules,
             "promo_min_sales": rules.get("promo_min_sales", 50),
             "min_supplier_ship_rate": rules.get("min_supplier_ship_rate", 0.95),
             "max_return_loss_rate": rules.get("max_return_loss_rate", 0.05),
@@ -110,7 +117,7 @@ def compare_stock(label, expected, actual, problems):
         for name, value in want.items():
             if name == "warehouses":
                 continue
-            if got.get(name) != value:
+            if not same(value, got.get(name)):
                 problems.append(f"{label} {sku} {name}: reference {value}, spine {got.get(name)}")
         for warehouse in sorted(set(want["warehouses"]) | set(got.get("warehouses", {}))):
             w = want["warehouses"].get(warehouse, {"on_hand": 0, "committed": 0, "available": 0, "incoming": 0})
@@ -148,7 +155,8 @@ def check_seed(args, config, seed, problems):
                 and any(a["kind"] == "Supplier" for a in r["event"]["body"].get("allocations", []))]
     stock_points = {head * i // 40 for i in range(1, 41)} | set(releases[:: max(1, len(releases) // 40)])
     reference = kpi_reference.Reference(config)
-    stock = stock_reference.StockReference()
+    stock = stock_reference.StockReference(
+        config["stock_rules"], lambda micros: skuday_reference.ordinal(reference.day(micros)))
     prices = prices_reference.PricesReference(config["promo_min_sales"])
     suppliers = suppliers_reference.SuppliersReference(config["min_supplier_ship_rate"],
                                                        config["max_return_loss_rate"])

@@ -9,14 +9,27 @@ less the units routed to it since that report (a release gives back only what
 was routed under the current report). Damaged counts units returned damaged.
 """
 import collections
+import math
+
+WEEK_DAYS = 7
 
 
 class StockReference:
-    def __init__(self):
+    """`rules`: low_stock_floor, safety_stock_factor, own lead time default and
+    rules ({"sku"|"category", "days"}), the supplier default lead time;
+    `day_of`: occurred-at (us) -> local day ordinal."""
+
+    def __init__(self, rules=None, day_of=None):
+        self.rules = rules
+        self.day_of = day_of
         self.skus = {}              # sku -> figures
         self.product_skus = collections.defaultdict(list)
+        self.product_category = {}
+        self.supplier_lead_days = {}
         self.delisted = set()
         self.routed_under = {}      # (order, sku) -> report number its supplier units were routed under
+        self.sales = collections.defaultdict(collections.Counter)  # sku -> local day -> units shipped
+        self.clock_us = 0
 
     def sku(self, sku_id):
         return self.skus[sku_id]
@@ -26,13 +39,23 @@ class StockReference:
             warehouse_id, {"on_hand": 0, "committed": 0, "incoming": 0})
 
     def apply(self, record):
+        self.clock_us = max(self.clock_us, record["occurred_at_us"])
+        self.now_day = self.day_of(record["occurred_at_us"]) if self.day_of else 0
         handler = getattr(self, "on_" + record["type"], None)
         if handler is not None and record.get("event"):
             handler(record["event"]["body"])
 
     def on_ProductListed(self, e):
+        self.product_category[e["product_id"]] = e["category"]
         for sku in e["skus"]:
             self.product_skus[e["product_id"]].append(sku["sku_id"])
+
+    def on_ProductUpdated(self, e):
+        if e.get("category"):
+            self.product_category[e["product_id"]] = e["category"]
+
+    def on_SupplierRegistered(self, e):
+        self.supplier_lead_days[e["supplier_id"]] = e.get("lead_time_days", 0)
 
     def on_ProductDelisted(self, e):
         self.delisted.add(e["product_id"])
@@ -83,6 +106,7 @@ class StockReference:
                 sku["routed_since"] -= a["quantity"]
 
     def on_StockShipped(self, e):
+        self.sales[e["sku_id"]][self.now_day] += e["quantity"]
         if e["kind"] == "Warehouse":
             w = self.warehouse(e["sku_id"], e["source_id"])
             w["on_hand"] -= e["quantity"]
@@ -96,6 +120,35 @@ class StockReference:
             for line in e["lines"]:
                 if line["sku_id"] in self.skus:
                     self.skus[line["sku_id"]]["damaged"] += line["quantity"]
+
+    def lead_time_days(self, sku_id, s):
+        if s["supplier"]:
+            days = self.supplier_lead_days.get(s["supplier"], self.rules["supplier_lead_time_days"])
+        else:
+            days, best = self.rules["own_lead_time_days"], -1
+            category = self.product_category.get(s["product"], "")
+            for rule in self.rules["own_lead_times"]:
+                if rule.get("sku") == sku_id:
+                    days, best = rule["days"], 10**6
+                    break
+                prefix = rule.get("category")
+                if prefix and (category == prefix or category.startswith(prefix + "/")) and len(prefix) > best:
+                    days, best = rule["days"], len(prefix)
+        return min(max(days, 0), 60)
+
+    def planning(self, sku_id, s, sellable, forecast):
+        """Safety stock, threshold, status, cover and the reorder suggestion as at the clock's day."""
+        today = self.day_of(self.clock_us)
+        lead = self.lead_time_days(sku_id, s)
+        over_lead = sum(n for day, n in self.sales[sku_id].items() if today - lead < day <= today)
+        week = sum(n for day, n in self.sales[sku_id].items() if today - WEEK_DAYS < day <= today)
+        safety = math.ceil(self.rules["safety_stock_factor"] * over_lead - 1e-9)
+        threshold = max(safety, self.rules["low_stock_floor"])
+        status = "out" if sellable <= 0 else ("low" if sellable < threshold else "ok")
+        reorder = 2 * threshold - forecast if not s["supplier"] and forecast < threshold else 0
+        return {"lead_time_days": lead, "sales_over_lead_time": over_lead, "sales_7d": week,
+                "safety_stock": safety, "alert_threshold": threshold, "status": status,
+                "days_of_cover": math.floor(sellable * 700 / week + 0.5) / 100 if week else None, "reorder_suggestion": reorder}
 
     def rows(self):
         """{sku: figures} of the SKUs on sale, as GET /v1/stock lists them."""
@@ -118,4 +171,8 @@ class StockReference:
                 "listed": True,
                 "warehouses": warehouses,
             }
+            row = out[sku_id]
+            row["forecast"] = row["on_hand"] + row["incoming"] - row["committed"]
+            if self.rules is not None:
+                row.update(self.planning(sku_id, s, row["available"] + row["supplier_available"], row["forecast"]))
         return out
