@@ -149,11 +149,12 @@ def check_seed(args, config, seed, problems):
     types = {r["type"] for r in records}
     head = records[-1]["position"]
     kpi_points = {head // 4, head // 2, 3 * head // 4, head}
-    # Stock is cheap to replay: 40 points, and right after releases of
-    # supplier units (where routed-since-report arithmetic goes wrong), up to 40.
+    # Stock is cheap to replay: `stock_points` points, and as many right after
+    # releases of supplier units (where routed-since-report arithmetic goes wrong).
     releases = [r["position"] for r in records if r["type"] == "StockReleased"
                 and any(a["kind"] == "Supplier" for a in r["event"]["body"].get("allocations", []))]
-    stock_points = {head * i // 40 for i in range(1, 41)} | set(releases[:: max(1, len(releases) // 40)])
+    n = args.stock_points
+    stock_points = {head * i // n for i in range(1, n + 1)} | set(releases[:: max(1, len(releases) // n)][:n])
     reference = kpi_reference.Reference(config)
     stock = stock_reference.StockReference(
         config["stock_rules"], lambda micros: skuday_reference.ordinal(reference.day(micros)))
@@ -200,6 +201,7 @@ def main():
     parser.add_argument("--work", required=True)
     parser.add_argument("--seeds", default="11,12,13")
     parser.add_argument("--orders", type=int, default=800)
+    parser.add_argument("--stock-points", type=int, default=40)
     parser.add_argument("--orders-per-day", type=int, default=20)  # 40 days: past the 30-day price window
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
