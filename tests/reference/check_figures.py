@@ -8,14 +8,15 @@ For each seed: `spine load` generates a shop through the real command handler,
 the KPI rows of every `by` at granularity day and total (a quarter, half,
 three quarters, the head), and the stock list (levels and the planning
 figures: lead time, sales, safety stock, status, cover, reorder), every
-SKU's prices and every
-supplier's performance (40 points, and right after releases of supplier
-units). The references fold the same export up to P.
+SKU's prices, every
+supplier's performance and the low_stock and cheapest_sku_out_of_stock
+alerts, raised and cleared at the same positions (40 points, and right
+after releases of supplier units). The references fold the same export up to P.
 Every disagreement is printed; the exit code is 1 if there is any. KPI rows
 are checked counter by counter and figure by figure (rates, AOV, gross
 profit, ROI, refund_due balance, repurchase, ship rate and time, and over
 SKU-days stockout rate, average inventory value, turnover and slow-moving
-ratio). Not yet compared: alerts, and hourly rows.
+ratio). Not yet compared: the other alerts, and hourly rows.
 
   check_figures.py --spine BUILD/tools/spine --config domain/config/shop.toml --work DIR [--seeds 11,12,13]
 """
@@ -86,9 +87,19 @@ def replay_stock(spine, data, position):
 
 def replay_prices_and_suppliers(spine, data, position):
     out = run([spine, "replay", "--data", data, "--until-position", str(position), "--projection", "prices",
-               "--projection", "suppliers"])
+               "--projection", "suppliers", "--projection", "alerts"])
     models = json.loads(out)["models"]
-    return models["prices"], {row["supplier_id"]: row for row in models["suppliers"]}
+    return models["prices"], {row["supplier_id"]: row for row in models["suppliers"]}, models["alerts"]
+
+
+def compare_alerts(label, kind, expected, alerts, problems):
+    """`expected`: [subject, raised position, cleared position or None]; alerts: GET /v1/alerts."""
+    want = {tuple(a) for a in expected}
+    got = {(a["subject"], a["raised_position"], a["cleared_position"]) for a in alerts if a["kind"] == kind}
+    for alert in sorted(want - got, key=str):
+        problems.append(f"{label} {kind} {alert}: the reference's only")
+    for alert in sorted(got - want, key=str):
+        problems.append(f"{label} {kind} {alert}: spine's only")
 
 
 def same(a, b):
@@ -170,7 +181,10 @@ def check_seed(args, config, seed, problems):
         if position in stock_points:
             compare_stock(f"seed {seed} @{position} stock", stock.rows(), replay_stock(args.spine, data, position),
                           problems)
-            actual_prices, actual_suppliers = replay_prices_and_suppliers(args.spine, data, position)
+            actual_prices, actual_suppliers, alerts = replay_prices_and_suppliers(args.spine, data, position)
+            compare_alerts(f"seed {seed} @{position} alerts", "low_stock", stock.low_stock, alerts, problems)
+            compare_alerts(f"seed {seed} @{position} alerts", "cheapest_sku_out_of_stock", stock.cheapest_out, alerts,
+                           problems)
             compare_rows(f"seed {seed} @{position} prices", prices.rows(), actual_prices, problems)
             compare_rows(f"seed {seed} @{position} suppliers", suppliers.rows(), actual_suppliers, problems)
             # The KPI ship rate counts forwards open past their deadline: rare at the four KPI points.

@@ -30,6 +30,11 @@ class StockReference:
         self.routed_under = {}      # (order, sku) -> report number its supplier units were routed under
         self.sales = collections.defaultdict(collections.Counter)  # sku -> local day -> units shipped
         self.clock_us = 0
+        self.low_stock = []         # [sku, raised at position, cleared at position or None]
+        self.low_active = {}        # sku -> its open entry in low_stock
+        self.price = {}             # sku -> current price
+        self.cheapest_out = []      # [product, raised at, cleared at or None]
+        self.cheapest_active = {}
 
     def sku(self, sku_id):
         return self.skus[sku_id]
@@ -42,13 +47,78 @@ class StockReference:
         self.clock_us = max(self.clock_us, record["occurred_at_us"])
         self.now_day = self.day_of(record["occurred_at_us"]) if self.day_of else 0
         handler = getattr(self, "on_" + record["type"], None)
-        if handler is not None and record.get("event"):
-            handler(record["event"]["body"])
+        if handler is None or not record.get("event"):
+            return
+        body = record["event"]["body"]
+        category_before = self.product_category.get(body.get("product_id"))
+        handler(body)
+        if self.rules is None:
+            return
+        products = set()
+        for sku in self.moved_skus(record["type"], body, category_before):
+            self.judge_low_stock(sku, record["position"])
+            if sku in self.skus:
+                products.add(self.skus[sku]["product"])
+        if record["type"] in ("ProductListed", "PriceChanged"):
+            products.add(body["product_id"])
+        for product in sorted(products):
+            self.judge_cheapest(product, record["position"])
+
+    def judge_cheapest(self, product, position):
+        """cheapest_sku_out_of_stock: on sale, the cheapest SKUs have nothing sellable, another SKU has."""
+        skus = self.product_skus[product]
+        low = min(self.price[sku] for sku in skus)
+
+        def sellable(sku):
+            if sku not in self.skus:
+                return 0
+            row = self.sku_row(sku, self.skus[sku])
+            return row["available"] + row["supplier_available"]
+        bad = (product not in self.delisted and any(sellable(sku) > 0 for sku in skus)
+               and not any(sellable(sku) > 0 for sku in skus if self.price[sku] == low))
+        if bad and product not in self.cheapest_active:
+            self.cheapest_active[product] = [product, position, None]
+            self.cheapest_out.append(self.cheapest_active[product])
+        elif not bad and product in self.cheapest_active:
+            self.cheapest_active.pop(product)[2] = position
+
+    def moved_skus(self, kind, body, category_before):
+        """The SKUs whose stock figures an event can change: its own on a stock
+        stream, those of a damaged return, all of a product delisted, relisted
+        or moved to another category."""
+        if kind in ("ProductDelisted", "ProductRelisted"):
+            return list(self.product_skus[body["product_id"]])
+        if kind == "ProductUpdated":
+            moved = body.get("category") and body["category"] != category_before
+            return list(self.product_skus[body["product_id"]]) if moved else []
+        if kind == "ReturnReceived":
+            return [line["sku_id"] for line in body["lines"]] if body["condition"] == "Damaged" else []
+        if kind in ("SkuListed", "StockReceived", "StockAdjusted", "StockTransferred", "TransferReceived",
+                    "SupplierStockSynced", "StockReserved", "StockReleased", "StockShipped", "StockRestocked"):
+            return [body["sku_id"]]
+        return []
+
+    def judge_low_stock(self, sku_id, position):
+        """low_stock: raised when a movement leaves a SKU on sale low or out, cleared when ok or delisted."""
+        if sku_id not in self.skus:
+            return
+        s = self.skus[sku_id]
+        row = self.sku_row(sku_id, s)
+        bad = s["product"] not in self.delisted and row["status"] != "ok"
+        if bad and sku_id not in self.low_active:
+            self.low_active[sku_id] = [sku_id, position, None]
+            self.low_stock.append(self.low_active[sku_id])
+        elif not bad and sku_id in self.low_active:
+            self.low_active.pop(sku_id)[2] = position
 
     def on_ProductListed(self, e):
         self.product_category[e["product_id"]] = e["category"]
         for sku in e["skus"]:
+            self.price[sku["sku_id"]] = sku["list_price"]
             self.product_skus[e["product_id"]].append(sku["sku_id"])
+
+    def on_PriceChanged(self, e):
+        self.price[e["sku_id"]] = e["new_price"]
 
     def on_ProductUpdated(self, e):
         if e.get("category"):
@@ -150,29 +220,27 @@ class StockReference:
                 "safety_stock": safety, "alert_threshold": threshold, "status": status,
                 "days_of_cover": math.floor(sellable * 700 / week + 0.5) / 100 if week else None, "reorder_suggestion": reorder}
 
+    def sku_row(self, sku_id, s):
+        warehouses = {w: {"on_hand": f["on_hand"], "committed": f["committed"],
+                          "available": f["on_hand"] - f["committed"], "incoming": f["incoming"]}
+                      for w, f in s["warehouses"].items()}
+        dropship = bool(s["supplier"])
+        row = {
+            "on_hand": sum(w["on_hand"] for w in warehouses.values()),
+            "committed": sum(w["committed"] for w in warehouses.values()),
+            "available": sum(w["available"] for w in warehouses.values()),
+            "incoming": sum(w["incoming"] for w in warehouses.values()),
+            "damaged": s["damaged"],
+            "dropship": dropship,
+            "supplier_available": max(0, s["reported"] - s["routed_since"]) if dropship else 0,
+            "listed": s["product"] not in self.delisted,
+            "warehouses": warehouses,
+        }
+        row["forecast"] = row["on_hand"] + row["incoming"] - row["committed"]
+        if self.rules is not None:
+            row.update(self.planning(sku_id, s, row["available"] + row["supplier_available"], row["forecast"]))
+        return row
+
     def rows(self):
         """{sku: figures} of the SKUs on sale, as GET /v1/stock lists them."""
-        out = {}
-        for sku_id, s in self.skus.items():
-            if s["product"] in self.delisted:
-                continue
-            warehouses = {w: {"on_hand": f["on_hand"], "committed": f["committed"],
-                              "available": f["on_hand"] - f["committed"], "incoming": f["incoming"]}
-                          for w, f in s["warehouses"].items()}
-            dropship = bool(s["supplier"])
-            out[sku_id] = {
-                "on_hand": sum(w["on_hand"] for w in warehouses.values()),
-                "committed": sum(w["committed"] for w in warehouses.values()),
-                "available": sum(w["available"] for w in warehouses.values()),
-                "incoming": sum(w["incoming"] for w in warehouses.values()),
-                "damaged": s["damaged"],
-                "dropship": dropship,
-                "supplier_available": max(0, s["reported"] - s["routed_since"]) if dropship else 0,
-                "listed": True,
-                "warehouses": warehouses,
-            }
-            row = out[sku_id]
-            row["forecast"] = row["on_hand"] + row["incoming"] - row["committed"]
-            if self.rules is not None:
-                row.update(self.planning(sku_id, s, row["available"] + row["supplier_available"], row["forecast"]))
-        return out
+        return {sku_id: self.sku_row(sku_id, s) for sku_id, s in self.skus.items() if s["product"] not in self.delisted}
