@@ -357,12 +357,18 @@ Status AlertProjection::apply(const EventContext& context) {
   clock_us_ = std::max(clock_us_, at);
   const std::int64_t stale_after = std::int64_t{config_.rules.supplier_stale_minutes} * kMicrosPerMinute;
   if (internal::StockBook::concerns(event)) {
-    std::set<std::string> products;
+    // Most events move one SKU: a product is judged once however many of its SKUs moved.
+    std::vector<const std::string*> products;
     for (const std::string& sku : book_->apply(event, at)) {
       check_stock(sku, context);
-      if (const internal::SkuLevels* levels = book_->find(sku)) products.insert(levels->stock.product_id);
+      const internal::SkuLevels* levels = book_->find(sku);
+      if (levels == nullptr) continue;
+      const std::string& product = levels->stock.product_id;
+      if (std::none_of(products.begin(), products.end(), [&](const std::string* p) { return *p == product; })) {
+        products.push_back(&product);
+      }
     }
-    for (const std::string& product : products) check_cheapest(product, context);
+    for (const std::string* product : products) check_cheapest(*product, context);
     if (event.type == shop::EventBody::SupplierStockSynced) {
       const auto& e = *event.AsSupplierStockSynced();
       clear(domain::kStaleSupplierStock, e.sku_id, at, position);

@@ -39,20 +39,21 @@ void AlertProjection::check_cheapest(const std::string& product, const EventCont
   std::int64_t low = ladder->front().second;
   for (const auto& [sku, price] : *ladder) low = std::min(low, price);
   bool listed = true, any_stock = false, cheapest_stock = false;
-  std::string cheapest;
   for (const auto& [sku, price] : *ladder) {
     const internal::SkuLevels* levels = book_->find(sku);
     const std::int64_t sellable =
         levels == nullptr ? 0 : levels->stock.available() + levels->stock.supplier_available();
     if (levels != nullptr) listed = listed && book_->listed(*levels);
     any_stock = any_stock || sellable > 0;
-    if (price != low) continue;
-    cheapest_stock = cheapest_stock || sellable > 0;
-    cheapest += (cheapest.empty() ? "" : ", ") + sku;
+    if (price == low) cheapest_stock = cheapest_stock || sellable > 0;
   }
   if (!listed || !any_stock || cheapest_stock) {
     clear(kCheapestOut, product, context.occurred_at_us(), context.position());
-  } else if (!active(kCheapestOut, product)) {
+  } else if (!active(kCheapestOut, product)) {  // the detail is built only for a new alert
+    std::string cheapest;
+    for (const auto& [sku, price] : *ladder) {
+      if (price == low) cheapest += (cheapest.empty() ? "" : ", ") + sku;
+    }
     raise(kCheapestOut, product, context.occurred_at_us(), context.position(),
           "the cheapest SKU (" + cheapest + ") has no stock while others do");
   }
