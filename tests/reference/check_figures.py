@@ -142,6 +142,8 @@ def compare(label, expected, actual, problems):
     for period_key in sorted(set(expected) | set(actual)):
         want = expected.get(period_key, {})
         got = actual.get(period_key, {})
+        for name in sorted(set(got) - set(kpi_reference.CHECKED_COUNTERS)):
+            problems.append(f"{label} {period_key[0]} {period_key[1]!r} {name}: a counter the reference does not know")
         for name in kpi_reference.CHECKED_COUNTERS:
             if want.get(name, 0) != got.get(name, 0):
                 problems.append(f"{label} {period_key[0]} {period_key[1]!r} {name}: "

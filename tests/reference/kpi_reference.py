@@ -315,7 +315,8 @@ class Reference:
             self.add(start, self.marketing_dims(e), name, e.get(name, 0))
 
 
-# Every counter of a KPI row.
+# Every counter of a KPI row, named as domain.md and docs/projections.md name them
+# (check_figures.py fails on a counter Spine reports that is not here).
 CHECKED_COUNTERS = (
     "placed_orders", "placed_value", "units", "paid_orders", "paid_value", "cancelled_orders",
     "payment_failed_card_limit", "payment_failed_verification_timeout", "payment_failed_cancelled_by_buyer",
